@@ -1,0 +1,80 @@
+"""The coded corpus in `corpora/`: where its documents live and how its units are split."""
+
+from __future__ import annotations
+
+import bisect
+import hashlib
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import InputError
+
+CORPORA_DIR = Path(__file__).resolve().parent.parent / "corpora"
+CODED_DIR = CORPORA_DIR / "coded"
+SPLITS = ("train", "test", "test_synthetic", "test_study")
+"""`train` is all a model may learn from; the three test splits are held out and reported separately."""
+
+
+@dataclass(frozen=True)
+class Part:
+    id: str
+    first_line: int
+    split: str
+    code: bool = True
+
+
+@dataclass(frozen=True)
+class SourceDocument:
+    id: str
+    file: str
+    sha256: str
+    title: str
+    licence: str
+    parts: tuple[Part, ...]
+
+
+def sources_dir() -> Path:
+    """The public source documents: `AUTOCODER_SOURCES_DIR`, else the path `corpora/sources.json` names."""
+    configured = json.loads((CORPORA_DIR / "sources.json").read_text(encoding="utf-8"))["sources_dir"]
+    return Path(os.environ.get("AUTOCODER_SOURCES_DIR", CORPORA_DIR.parent / configured)).resolve()
+
+
+def source_documents() -> list[SourceDocument]:
+    data = json.loads((CORPORA_DIR / "sources.json").read_text(encoding="utf-8"))
+    return [
+        SourceDocument(
+            id=d["id"], file=d["file"], sha256=d["sha256"], title=d["title"], licence=d["licence"],
+            parts=tuple(Part(p["id"], p["first_line"], p["split"], p.get("code", True)) for p in d["parts"]),
+        )
+        for d in data["documents"]
+    ]
+
+
+def read_source(doc: SourceDocument) -> str:
+    """The source file's text, checked against the hash the corpus was built from."""
+    path = sources_dir() / doc.file
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise InputError("source document not found; set AUTOCODER_SOURCES_DIR", source=str(path)) from None
+    if hashlib.sha256(raw).hexdigest() != doc.sha256:
+        raise InputError("source document differs from the one the corpus was built from", source=str(path))
+    return raw.decode("utf-8")
+
+
+def part_at(doc: SourceDocument, text: str, offset: int) -> Part:
+    """The part of `text` (a source document) that holds character `offset`."""
+    line = text.count("\n", 0, offset) + 1
+    firsts = [p.first_line for p in doc.parts]
+    return doc.parts[bisect.bisect_right(firsts, line) - 1]
+
+
+def load_split(split: str, directory: Path = CODED_DIR) -> list[dict]:
+    """The coded units of one split, as records (the fields are described in `corpora/README.md`)."""
+    if split not in SPLITS:
+        raise InputError(f"unknown split {split!r}; expected one of {', '.join(SPLITS)}")
+    path = directory / f"{split}.jsonl"
+    with path.open(encoding="utf-8") as handle:
+        return [json.loads(line) for line in handle if line.strip()]

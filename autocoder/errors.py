@@ -1,0 +1,21 @@
+"""Errors that reach the user: each says what went wrong and where."""
+
+
+class AutocoderError(Exception):
+    """Base class; the CLI prints these as one line, never as a traceback."""
+
+
+class InputError(AutocoderError):
+    """Bad input: a file or record that cannot be used as it is."""
+
+    def __init__(self, message: str, *, source: str | None = None, line: int | None = None):
+        self.source = source
+        self.line = line
+        where = ""
+        if source is not None:
+            where = f"{source}:{line}: " if line is not None else f"{source}: "
+        super().__init__(where + message)
+
+
+class CodebookError(InputError):
+    """A codebook file that does not have the expected shape, or an unknown code."""

@@ -1,0 +1,111 @@
+"""Build the coded corpus: `units` writes the units to code, `merge` joins the codings into the splits.
+
+    python corpora/build.py units      # -> corpora/annotation/units.jsonl (what annotators code, blind)
+    python corpora/build.py merge      # -> corpora/coded/{train,test,test_synthetic,test_study}.jsonl
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from autocoder.codebook import load_codebook
+from autocoder.corpus import CODED_DIR, CORPORA_DIR, SPLITS, part_at, read_source, source_documents
+from autocoder.readers import read_document
+from autocoder.segment import Segmenter
+from autocoder.types import Document
+
+ANNOTATION_DIR = CORPORA_DIR / "annotation"
+SYNTHETIC_DIR = CORPORA_DIR / "documents" / "synthetic"
+SYNTHETIC_TEST = {f"report_{i:02d}" for i in range(19, 25)}
+"""Six of the 24 synthetic reports are held out; the split is fixed here and recorded in the data card."""
+
+
+def units_to_code() -> list[dict]:
+    segmenter = Segmenter()
+    records = []
+    for source in source_documents():
+        if not source.parts:
+            continue
+        text = read_source(source)
+        for unit in segmenter.segment(Document(source.id, text)):
+            part = part_at(source, text, unit.start)
+            if part.code:
+                records.append({"doc": f"{source.id}/{part.id}", "source_file": source.file, "start": unit.start,
+                                "end": unit.end, "text": unit.text, "section": unit.section,
+                                "synthetic": False, "split": part.split})
+    for path in sorted(SYNTHETIC_DIR.glob("report_*.md")):
+        document = read_document(path)
+        for unit in segmenter.segment(document):
+            records.append({"doc": f"synthetic/{path.stem}", "source_file": f"documents/synthetic/{path.name}",
+                            "start": unit.start, "end": unit.end, "text": unit.text, "section": unit.section,
+                            "synthetic": True,
+                            "split": "test_synthetic" if path.stem in SYNTHETIC_TEST else "train"})
+    for record in records:
+        record["id"] = f"{record['doc']}:{record['start']}-{record['end']}"
+    return records
+
+
+def _read_codes(path: Path) -> dict[str, dict]:
+    with path.open(encoding="utf-8") as handle:
+        return {r["id"]: r for r in map(json.loads, filter(str.strip, handle))}
+
+
+def merge() -> dict[str, list[dict]]:
+    codebook = load_codebook()
+    units = _read_codes(ANNOTATION_DIR / "units.jsonl")
+    first = _read_codes(ANNOTATION_DIR / "annotator_1.jsonl")
+    second = _read_codes(ANNOTATION_DIR / "annotator_2.jsonl")
+    adjudicated = _read_codes(ANNOTATION_DIR / "adjudication.jsonl")
+    splits: dict[str, list[dict]] = {s: [] for s in SPLITS}
+    for unit_id, unit in units.items():
+        code_1, code_2 = first[unit_id]["code"], second[unit_id]["code"]
+        if code_1 == code_2:
+            code, reason, coder = code_1, None, "project:agreed"
+        else:
+            code, reason, coder = adjudicated[unit_id]["code"], adjudicated[unit_id]["reason"], "project:adjudicator"
+        for c in (code_1, code_2, code):
+            if not codebook.is_code(c):
+                raise ValueError(f"{unit_id}: {c!r} is not a code of the codebook")
+        splits[unit["split"]].append({
+            "id": unit_id, "text": unit["text"], "doc": unit["doc"], "source_file": unit["source_file"],
+            "start": unit["start"], "end": unit["end"], "section": unit["section"],
+            "sample": "synthetic_reports" if unit["synthetic"] else "ncsl",
+            "origin": None, "category": code, "construct": codebook.construct_of(code),
+            "coder": coder, "annotator_1": code_1, "annotator_2": code_2, "adjudication_reason": reason,
+            "synthetic": unit["synthetic"],
+        })
+    for study in _read_codes(CORPORA_DIR / "study" / "units.jsonl").values():
+        split = "test_study" if study["sample"] == "school_reports" else "train"
+        splits[split].append({
+            "id": study["id"], "text": study["text"], "doc": f"paper/{study['sample']}",
+            "source_file": study["source_file"], "start": study["start"], "end": study["end"],
+            "section": study["section"], "sample": study["sample"], "origin": ", ".join(study["origin"]),
+            "category": study["category"], "construct": study["construct"], "coder": "study",
+            "annotator_1": None, "annotator_2": None, "adjudication_reason": None, "synthetic": False,
+        })
+    return splits
+
+
+def main(command: str) -> None:
+    if command == "units":
+        ANNOTATION_DIR.mkdir(exist_ok=True)
+        records = units_to_code()
+        with (ANNOTATION_DIR / "units.jsonl").open("w", encoding="utf-8") as out:
+            for record in records:
+                out.write(json.dumps(record, ensure_ascii=False) + "\n")
+        print(f"{len(records)} units to code")
+    elif command == "merge":
+        CODED_DIR.mkdir(exist_ok=True)
+        for split, records in merge().items():
+            with (CODED_DIR / f"{split}.jsonl").open("w", encoding="utf-8") as out:
+                for record in records:
+                    out.write(json.dumps(record, ensure_ascii=False) + "\n")
+            print(f"{split}: {len(records)} units")
+    else:
+        raise SystemExit(__doc__)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1] if len(sys.argv) > 1 else "")
