@@ -1,0 +1,222 @@
+"""`autocoder` command line: a thin layer over the library."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.progress import track
+
+from .errors import AutocoderError
+
+app = typer.Typer(help="Auto-coding of units of meaning for qualitative content analysis.",
+                  no_args_is_help=True, pretty_exceptions_enable=False)
+err = Console(stderr=True, soft_wrap=True)
+
+ModelOption = Annotated[Optional[Path], typer.Option("--model", "-m", help="Model directory (default: models/default).")]
+CodebookOption = Annotated[Optional[Path], typer.Option("--codebook", help="Codebook JSON (default: the paper's).")]
+OutOption = Annotated[Optional[Path], typer.Option("--output", "-o", help="Output file (.jsonl or .csv); stdout if omitted.")]
+
+
+def _write(records: list[dict], output: Path | None) -> None:
+    from .io import write_csv, write_jsonl
+
+    if output is None:
+        for record in records:
+            sys.stdout.write(json.dumps(record, ensure_ascii=False) + "\n")
+    elif output.suffix.lower() == ".csv":
+        write_csv(output, records)
+    else:
+        write_jsonl(output, records)
+    if output is not None:
+        err.print(f"wrote {len(records)} units to {output}")
+
+
+@app.command()
+def segment(files: Annotated[list[Path], typer.Argument(help="Reports: .txt, .md, .docx, .pdf")],
+            output: OutOption = None) -> None:
+    """Split documents into units of meaning with offsets and sections."""
+    from .readers import read_document
+    from .segment import Segmenter
+
+    segmenter = Segmenter()
+    records = []
+    for path in track(files, description="segmenting", console=err, disable=len(files) < 2):
+        records += [u.to_dict() for u in segmenter.segment(read_document(path))]
+    _write(records, output)
+
+
+@app.command()
+def code(files: Annotated[list[Path], typer.Argument(help="Reports: .txt, .md, .docx, .pdf")],
+         output: OutOption = None, model: ModelOption = None, codebook: CodebookOption = None) -> None:
+    """Segment documents and suggest a code for every unit."""
+    from .codebook import load_codebook
+    from .pipeline import Pipeline
+
+    pipeline = Pipeline(model, load_codebook(codebook))
+    records = []
+    coded = pipeline.code_files(files)
+    for _, units, suggestions in track(coded, total=len(files), description="coding", console=err,
+                                       disable=len(files) < 2):
+        records += [{**u.to_dict(), **s.to_dict()} for u, s in zip(units, suggestions)]
+    _write(records, output)
+
+
+@app.command("code-units")
+def code_units(input: Annotated[Path, typer.Argument(help="JSONL or CSV of units: id, text, section (optional)")],
+               output: OutOption = None, model: ModelOption = None, codebook: CodebookOption = None) -> None:
+    """Suggest a code for pre-segmented units (one output line per input unit, same id)."""
+    from .classify import CodebookClassifier
+    from .codebook import load_codebook
+    from .io import read_units
+    from .pipeline import DEFAULT_MODEL
+
+    units = read_units(input)
+    classifier = CodebookClassifier.load(model or DEFAULT_MODEL, codebook=load_codebook(codebook))
+    suggestions = classifier.suggest([u["text"] for u in units])
+    _write([{**u, **s.to_dict()} for u, s in zip(units, suggestions)], output)
+
+
+@app.command()
+def train(output: Annotated[Path, typer.Option("--output", "-o", help="Model directory to write.")] = Path("models/default"),
+          data: Annotated[Optional[Path], typer.Option(help="Coded units (JSONL/CSV with id, text, category, doc); "
+                                                            "default: the corpus's train split.")] = None,
+          folds: int = 5, target_precision: float = 0.9, codebook: CodebookOption = None) -> None:
+    """Train a model, choose its abstention threshold by grouped cross-validation, write it with its model card."""
+    from .classify import CodebookClassifier
+    from .codebook import load_codebook
+    from .model_card import write_model_card
+    from .train import CodedSet, save_evaluation, train_and_evaluate
+
+    book = load_codebook(codebook)
+    train_set = _coded_file(data, book) if data else None
+    held_out = {} if data else None
+    model = CodebookClassifier(codebook=book)
+    results = train_and_evaluate(model, book, folds=folds, target_precision=target_precision,
+                                 train=train_set, held_out=held_out)
+    model.save(output, extra={"threshold_choice": results["threshold"]})
+    save_evaluation(results, output / "evaluation.json")
+    write_model_card(output, model, results, book)
+    err.print(f"model {model.version} written to {output}")
+
+
+def _coded_file(path: Path, codebook):
+    from .errors import InputError
+    from .io import read_records
+    from .train import CodedSet
+
+    records = []
+    for number, record in read_records(path):
+        code = record.get("category") or "NONE"
+        if not codebook.is_code(code):
+            raise InputError(f"unknown category id {code!r} (codebook {codebook.id!r})", source=str(path), line=number)
+        if not record.get("text"):
+            raise InputError("missing field 'text'", source=str(path), line=number)
+        records.append({"text": record["text"], "category": code, "construct": codebook.construct_of(code),
+                        "doc": record.get("doc") or str(record.get("id", number))})
+    return CodedSet.from_records(records)
+
+
+@app.command()
+def evaluate(model: ModelOption = None,
+             data: Annotated[Optional[Path], typer.Option(help="Human-coded units to score against "
+                                                               "(default: the corpus's held-out splits).")] = None,
+             folds: Annotated[int, typer.Option(help="Also cross-validate the model's settings on the train "
+                                                     "split with this many document-grouped folds (0: skip).")] = 0,
+             codebook: CodebookOption = None,
+             json_out: Annotated[Optional[Path], typer.Option("--json", help="Write the full results here.")] = None) -> None:
+    """Agreement of a model with human codes: held-out splits or a coding file, and optional cross-validation."""
+    from .classify import CodebookClassifier
+    from .codebook import load_codebook
+    from .corpus import SPLITS
+    from .pipeline import DEFAULT_MODEL
+    from .train import CodedSet, cross_val_proba, evaluate as evaluate_model, fresh, score
+
+    book = load_codebook(codebook)
+    classifier = CodebookClassifier.load(model or DEFAULT_MODEL, codebook=book)
+    sets = {data.name: _coded_file(data, book)} if data else {s: CodedSet.from_split(s) for s in SPLITS if s != "train"}
+    results = {name: evaluate_model(classifier, coded, book) for name, coded in sets.items() if len(coded)}
+    if folds:
+        train_set = CodedSet.from_split("train").category_coded()
+        proba, _ = cross_val_proba(fresh(classifier), train_set, folds)
+        results[f"train ({folds}-fold grouped CV)"] = score(
+            train_set, [s.category for s in classifier.suggest(train_set.texts, probabilities=proba)], book)
+    for name, result in results.items():
+        line = f"{name}: n={result['n']}"
+        if "category" in result:
+            line += f"  category kappa={result['category']['kappa']:.3f}"
+        line += f"  construct kappa={result['construct']['kappa']:.3f}  abstained={result['abstention_rate']:.1%}"
+        typer.echo(line)
+    if json_out:
+        json_out.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+
+
+@app.command("agreement")
+def agreement_command(first: Annotated[Path, typer.Argument(help="Coding file A (JSONL/CSV: id, category)")],
+                      second: Annotated[Path, typer.Argument(help="Coding file B, same unit ids")],
+                      field: Annotated[str, typer.Option(help="Field holding the code in both files.")] = "category",
+                      codebook: CodebookOption = None,
+                      json_out: Annotated[Optional[Path], typer.Option("--json", help="Write the full report here.")] = None) -> None:
+    """Cohen's kappa (overall, per category, per construct), Krippendorff's alpha and confusion of two codings."""
+    from .agreement import agreement
+    from .codebook import load_codebook
+    from .errors import InputError
+    from .io import read_codes
+    from .report import render_agreement
+
+    book = load_codebook(codebook)
+    a, b = read_codes(first, book, field), read_codes(second, book, field)
+    common = [unit for unit in a if unit in b]
+    if not common:
+        raise InputError(f"no unit ids in common between {first} and {second}")
+    only = len(a) + len(b) - 2 * len(common)
+    if only:
+        err.print(f"[yellow]{only} units coded in only one file are left out[/yellow]")
+    reports = agreement([a[u] for u in common], [b[u] for u in common], book)
+    typer.echo(render_agreement(reports))
+    if json_out:
+        json_out.write_text(json.dumps({k: r.to_dict() for k, r in reports.items()}, indent=2) + "\n", encoding="utf-8")
+
+
+@app.command()
+def frequencies(coding: Annotated[Optional[Path], typer.Argument(help="Coding file (JSONL/CSV: id, category, section)")] = None,
+                level: Annotated[str, typer.Option(help="category (Table 3) or construct (Table 5)")] = "category",
+                by_section: Annotated[bool, typer.Option("--by-section", help="One column per report section.")] = False,
+                field: Annotated[str, typer.Option(help="Field holding the code.")] = "category",
+                published: Annotated[bool, typer.Option("--published", help="The codebook's own published frequencies.")] = False,
+                fmt: Annotated[str, typer.Option("--format", help="md or csv")] = "md",
+                codebook: CodebookOption = None) -> None:
+    """Frequency table of a coded corpus in the form of the paper's Table 3 or Table 5."""
+    from .codebook import load_codebook
+    from .errors import InputError
+    from .frequencies import frequency_table, published_table, to_markdown
+    from .io import read_codes, read_records
+
+    book = load_codebook(codebook)
+    if level not in ("category", "construct"):
+        raise InputError(f"--level must be 'category' or 'construct', not {level!r}")
+    if published:
+        table = published_table(book, level)
+    elif coding is None:
+        raise InputError("give a coding file, or --published for the codebook's own frequencies")
+    else:
+        codes = read_codes(coding, book, field)
+        sections = {str(r.get("id")): r.get("section") for _, r in read_records(coding)} if by_section else None
+        table = frequency_table(list(codes.values()), book, level,
+                                groups=[sections[u] for u in codes] if sections else None)
+    typer.echo(to_markdown(table) if fmt == "md" else table.to_csv(index=False), nl=False)
+
+
+def main() -> None:
+    try:
+        app(standalone_mode=False)
+    except AutocoderError as exc:
+        err.print(f"[red]error:[/red] {exc}", highlight=False)
+        raise SystemExit(2)
+    except ValueError as exc:  # raised by library checks on arguments (e.g. mismatched codings)
+        err.print(f"[red]error:[/red] {exc}", highlight=False)
+        raise SystemExit(2)

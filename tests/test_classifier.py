@@ -1,0 +1,73 @@
+import numpy as np
+import pytest
+
+from autocoder.classify import CodebookClassifier
+from autocoder.errors import InputError
+from autocoder.types import NONE_CODE
+
+
+def test_probabilities_and_ranked_suggestions(small_model, codebook):
+    texts = ["Staff receive regular training on autism and dyslexia.",
+             "The SENDCo tracks the progress of every pupil on the register each term."]
+    proba = small_model.predict_proba(texts)
+    assert proba.shape == (2, len(small_model.classes_))
+    assert np.allclose(proba.sum(axis=1), 1.0)
+    for suggestion in small_model.suggest(texts):
+        probabilities = [p for _, p in suggestion.ranked]
+        assert len(suggestion.ranked) == 3 and probabilities == sorted(probabilities, reverse=True)
+        assert all(codebook.is_code(c) and c != NONE_CODE for c, _ in suggestion.ranked)
+        assert suggestion.construct == codebook.construct_of(suggestion.category)
+        assert suggestion.model == small_model.version
+
+
+def test_real_model_codes_clear_cases(small_model):
+    predicted = small_model.predict([
+        "Staff engage in high quality professional development on inclusive practice.",
+        "Parents are welcomed into school and help shape the support their children receive.",
+    ])
+    assert predicted == ["professional_development", "partnership_parents_pupils"]
+
+
+def test_threshold_makes_the_model_abstain(small_model):
+    strict = CodebookClassifier(**{**small_model.get_params(), "threshold": 1.01})
+    strict.model_, strict.classes_ = small_model.model_, small_model.classes_
+    suggestions = strict.suggest(["Teachers plan lessons that meet every pupil's needs."])
+    assert suggestions[0].category is None and suggestions[0].construct is None
+    assert suggestions[0].ranked  # alternatives are still offered to a reviewer
+
+
+def test_category_with_no_coded_units_can_still_be_suggested(codebook, encoder):
+    # Trained only on NONE and one category: every other category is learnt from the codebook's own text.
+    model = CodebookClassifier(codebook=codebook, encoder=encoder).fit(
+        ["The review took place over two days in June.", "The school has 420 pupils on roll.",
+         "Teachers differentiate work well for pupils with SEND."],
+        [NONE_CODE, NONE_CODE, "quality_teaching"])
+    assert "change_management" in model.classes_
+    assert model.predict(["Leaders manage change proactively and deal well with uncertainty."]) == ["change_management"]
+
+
+def test_save_and_load_give_the_same_predictions(small_model, small_model_dir, codebook, encoder):
+    loaded = CodebookClassifier.load(small_model_dir, codebook=codebook, encoder=encoder)
+    texts = ["Leaders share a vision of inclusion with all staff."]
+    assert np.allclose(loaded.predict_proba(texts), small_model.predict_proba(texts))
+    assert loaded.version == small_model.version
+    assert (small_model_dir / "weights.npz").exists() and not list(small_model_dir.glob("*.pkl"))
+
+
+def test_unknown_training_codes_are_refused(codebook, encoder):
+    with pytest.raises(InputError, match="not_a_category"):
+        CodebookClassifier(codebook=codebook, encoder=encoder).fit(["text"], ["not_a_category"])
+
+
+def test_loading_a_directory_that_is_not_a_model(tmp_path, codebook):
+    with pytest.raises(InputError, match="not a model directory"):
+        CodebookClassifier.load(tmp_path, codebook=codebook)
+
+
+def test_encoder_cache_never_embeds_a_text_twice(encoder):
+    before = encoder.cache_size
+    first = encoder.encode(["A unit seen once.", "A unit seen once.", "Another unit."])
+    assert encoder.cache_size == before + 2
+    again = encoder.encode(["Another unit."])
+    assert encoder.cache_size == before + 2
+    assert np.allclose(first[2], again[0]) and np.allclose(np.linalg.norm(first, axis=1), 1.0)
