@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 import krippendorff
 import numpy as np
-from sklearn.metrics import cohen_kappa_score, confusion_matrix
+from sklearn.metrics import cohen_kappa_score
 
 from .codebook import Codebook
 from .types import NONE_CODE
@@ -76,6 +76,14 @@ def bootstrap_kappa_ci(a: Sequence[str], b: Sequence[str], n_resamples: int = 10
     return float(low), float(high)
 
 
+def _confusion(a: Sequence[str], b: Sequence[str], labels: list[str]) -> list[list[int]]:
+    """Rows: coder a's label; columns: coder b's."""
+    index = {label: i for i, label in enumerate(labels)}
+    matrix = np.zeros((len(labels), len(labels)), dtype=int)
+    np.add.at(matrix, ([index[x] for x in a], [index[y] for y in b]), 1)
+    return matrix.tolist()
+
+
 def compare(a: Sequence[str], b: Sequence[str], labels: Sequence[str] | None = None, level: str = "category",
             n_resamples: int = 1000, seed: int = 0) -> AgreementReport:
     """Agreement between two label sequences over the same units."""
@@ -98,7 +106,7 @@ def compare(a: Sequence[str], b: Sequence[str], labels: Sequence[str] | None = N
     return AgreementReport(
         level=level, n=len(a), kappa=_kappa(a, b), kappa_ci=bootstrap_kappa_ci(a, b, n_resamples, seed),
         alpha=_alpha(a, b, labels), percent_agreement=float(np.mean([x == y for x, y in zip(a, b)])),
-        labels=labels, confusion=confusion_matrix(a, b, labels=labels).tolist(), per_label=per_label,
+        labels=labels, confusion=_confusion(a, b, labels), per_label=per_label,
     )
 
 

@@ -28,7 +28,7 @@ class CodebookClassifier(ClassifierMixin, BaseEstimator):
     `predict` gives None where the top code is NONE or its probability is below `threshold`.
     """
 
-    def __init__(self, codebook: Codebook | None = None, encoder: Encoder | None = None, C: float = 4.0,
+    def __init__(self, codebook: Codebook | None = None, encoder: Encoder | None = None, C: float = 16.0,
                  codebook_weight: float = 1.0, class_weight: str | None = "balanced", threshold: float = 0.0,
                  top_k: int = 3, max_iter: int = 3000):
         self.codebook = codebook
@@ -81,22 +81,10 @@ class CodebookClassifier(ClassifierMixin, BaseEstimator):
     def predict(self, X: Sequence[str]) -> list[str | None]:
         return [s.category for s in self.suggest(X)]
 
-    def suggest(self, X: Sequence[str], probabilities: np.ndarray | None = None) -> list[Suggestion]:
+    def suggest(self, X: Sequence[str]) -> list[Suggestion]:
         """One suggestion per text: the category (or None), its construct, confidence and the top alternatives."""
-        probabilities = self.predict_proba(X) if probabilities is None else probabilities
-        codebook = self._codebook()
-        is_category = self.classes_ != NONE_CODE
-        suggestions = []
-        for row in probabilities:
-            best = int(np.argmax(row))
-            code, confidence = str(self.classes_[best]), float(row[best])
-            category = code if code != NONE_CODE and confidence >= self.threshold else None
-            order = [i for i in np.argsort(-row) if is_category[i]][: self.top_k]
-            suggestions.append(Suggestion(
-                category=category, construct=codebook.construct_of(category), confidence=confidence,
-                ranked=[(str(self.classes_[i]), float(row[i])) for i in order], model=self.version,
-            ))
-        return suggestions
+        return suggestions_from_proba(self.predict_proba(X), self.classes_, self._codebook(), self.threshold,
+                                      self.top_k, self.version)
 
     @property
     def version(self) -> str:
@@ -140,3 +128,20 @@ class CodebookClassifier(ClassifierMixin, BaseEstimator):
         lr.coef_, lr.intercept_ = weights["coef"], weights["intercept"]
         model.model_, model.classes_ = lr, lr.classes_
         return model
+
+
+def suggestions_from_proba(probabilities: np.ndarray, classes: np.ndarray, codebook: Codebook, threshold: float,
+                           top_k: int = 3, model: str | None = None) -> list[Suggestion]:
+    """Suggestions from class probabilities: the top code unless it is NONE or below `threshold`."""
+    is_category = classes != NONE_CODE
+    suggestions = []
+    for row in probabilities:
+        best = int(np.argmax(row))
+        code, confidence = str(classes[best]), float(row[best])
+        category = code if code != NONE_CODE and confidence >= threshold else None
+        order = [i for i in np.argsort(-row) if is_category[i]][:top_k]
+        suggestions.append(Suggestion(
+            category=category, construct=codebook.construct_of(category), confidence=confidence,
+            ranked=[(str(classes[i]), float(row[i])) for i in order], model=model,
+        ))
+    return suggestions

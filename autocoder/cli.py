@@ -130,7 +130,7 @@ def evaluate(model: ModelOption = None,
              codebook: CodebookOption = None,
              json_out: Annotated[Optional[Path], typer.Option("--json", help="Write the full results here.")] = None) -> None:
     """Agreement of a model with human codes: held-out splits or a coding file, and optional cross-validation."""
-    from .classify import CodebookClassifier
+    from .classify import CodebookClassifier, suggestions_from_proba
     from .codebook import load_codebook
     from .corpus import SPLITS
     from .pipeline import DEFAULT_MODEL
@@ -142,9 +142,9 @@ def evaluate(model: ModelOption = None,
     results = {name: evaluate_model(classifier, coded, book) for name, coded in sets.items() if len(coded)}
     if folds:
         train_set = CodedSet.from_split("train").category_coded()
-        proba, _ = cross_val_proba(fresh(classifier), train_set, folds)
-        results[f"train ({folds}-fold grouped CV)"] = score(
-            train_set, [s.category for s in classifier.suggest(train_set.texts, probabilities=proba)], book)
+        proba, classes = cross_val_proba(fresh(classifier), train_set, folds)
+        suggestions = suggestions_from_proba(proba, classes, book, classifier.threshold)
+        results[f"train ({folds}-fold grouped CV)"] = score(train_set, [s.category for s in suggestions], book)
     for name, result in results.items():
         line = f"{name}: n={result['n']}"
         if "category" in result:

@@ -71,6 +71,17 @@ def part_at(doc: SourceDocument, text: str, offset: int) -> Part:
     return doc.parts[bisect.bisect_right(firsts, line) - 1]
 
 
+def source_text(source_file: str) -> str:
+    """The text a coded unit's offsets point into: a public source document or a file under `corpora/`."""
+    local = CORPORA_DIR / source_file
+    if local.is_file():
+        return local.read_text(encoding="utf-8")
+    for doc in source_documents():
+        if doc.file == source_file:
+            return read_source(doc)
+    raise InputError("unknown source file", source=source_file)
+
+
 def load_split(split: str, directory: Path = CODED_DIR) -> list[dict]:
     """The coded units of one split, as records (the fields are described in `corpora/README.md`)."""
     if split not in SPLITS:

@@ -32,7 +32,9 @@ class Encoder:
         if self._model is None:
             os.environ.setdefault("HF_HUB_OFFLINE", "1")
             from sentence_transformers import SentenceTransformer
+            from transformers.utils import logging as transformers_logging
 
+            transformers_logging.disable_progress_bar()
             self._model = SentenceTransformer(self.model_path, device="cpu")
         return self._model
 

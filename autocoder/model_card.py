@@ -10,6 +10,8 @@ from .codebook import Codebook
 from .corpus import CORPORA_DIR
 
 ANNOTATOR_AGREEMENT = CORPORA_DIR / "annotation" / "agreement.json"
+MIN_UNITS = 10
+"""Kappa over fewer units than this is not reported: it says nothing."""
 
 SPLIT_NOTES = {
     "test": "real text (NCSL report and support pack parts held out), project-annotated",
@@ -22,12 +24,24 @@ def _fmt(value: float | None) -> str:
     return "-" if value is None else f"{value:.3f}"
 
 
+def _kappa_cell(report: dict | None) -> str:
+    if report is None or report["n"] < MIN_UNITS:
+        return f"- ({report['n'] if report else 0} units)"
+    low, high = report["kappa_ci95"]
+    return f"{_fmt(report['kappa'])} ({_fmt(low)}-{_fmt(high)})"
+
+
 def _summary_row(name: str, result: dict) -> str:
-    category = result.get("category")
-    construct = result["construct"]
-    cat = f"{_fmt(category['kappa'])} ({_fmt(category['kappa_ci95'][0])}-{_fmt(category['kappa_ci95'][1])})" if category else "-"
-    con = f"{_fmt(construct['kappa'])} ({_fmt(construct['kappa_ci95'][0])}-{_fmt(construct['kappa_ci95'][1])})"
-    return f"| {name} | {result['n']} | {cat} | {con} | {result['abstention_rate']:.1%} |"
+    return (f"| {name} | {result['n']} | {_kappa_cell(result.get('category'))} | {_kappa_cell(result['construct'])} | "
+            f"{result['abstention_rate']:.1%} |")
+
+
+def _precision_point(threshold: dict) -> str:
+    point = threshold["at_target_precision"]
+    if point is None:
+        return f"no threshold reached {threshold['target_precision']:.0%} precision on out-of-fold predictions."
+    return (f"at threshold {point['threshold']:.2f} suggestions are right {point['precision']:.1%} of the time "
+            f"(target {threshold['target_precision']:.0%}) and cover {point['coverage']:.1%} of units.")
 
 
 def _per_label_table(result: dict, level: str) -> list[str]:
@@ -48,9 +62,10 @@ def render_model_card(model: CodebookClassifier, results: dict, codebook: Codebo
         f"- Head: multinomial logistic regression, C={model.C}, class_weight={model.class_weight}; "
         f"the codebook's category names, principles and examples are training examples too (weight {model.codebook_weight}).",
         f"- Abstention: no category is suggested when the top code is NONE or its probability is below "
-        f"**{threshold['threshold']:.2f}**. Chosen on out-of-fold predictions ({results['folds']}-fold, grouped by document) "
-        f"as the lowest threshold whose suggestions are right {'at least 90% of the time' if threshold['target_reached'] else 'most often (90% was not reached)'}: "
-        f"there, precision {_fmt(threshold['precision'])} at coverage {threshold['coverage']:.1%} of units.",
+        f"**{threshold['threshold']:.2f}**, the threshold that maximised category kappa on out-of-fold predictions "
+        f"({results['folds']}-fold cross-validation grouped by document). There the model suggests a category for "
+        f"{threshold['coverage']:.1%} of units and is right for {_fmt(threshold['precision'])} of them.",
+        f"- For fewer, surer suggestions: {_precision_point(threshold)}",
         "",
         "## Training data", "",
         f"The corpus's `train` split (`corpora/coded/train.jsonl`, see `corpora/README.md`): {results['train_units']} units "

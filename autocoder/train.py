@@ -9,10 +9,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from sklearn.metrics import cohen_kappa_score
 from sklearn.model_selection import GroupKFold
 
 from .agreement import agreement, compare, to_constructs
-from .classify import CodebookClassifier
+from .classify import CodebookClassifier, suggestions_from_proba
 from .codebook import Codebook
 from .corpus import SPLITS, load_split
 from .types import NONE_CODE
@@ -69,27 +70,30 @@ def cross_val_proba(model: CodebookClassifier, data: CodedSet, folds: int = 5) -
 
 
 def coverage_curve(proba: np.ndarray, classes: np.ndarray, codes: Sequence[str]) -> list[dict]:
-    """For each threshold: the share of units given a category, and how often that category is right."""
+    """For each threshold: the share of units given a category, how often that category is right,
+    and Cohen's kappa with the human codes when the model abstains below it (abstention counts as NONE)."""
     best = proba.argmax(axis=1)
     top_code = classes[best]
     confidence = proba[np.arange(len(proba)), best]
-    correct = top_code == np.asarray(codes, dtype=object)
+    human = np.asarray(codes, dtype=object)
+    correct = top_code == human
     is_category = top_code != NONE_CODE
     curve = []
     for threshold in np.round(np.arange(0.0, 1.0, 0.02), 2):
         suggested = is_category & (confidence >= threshold)
+        predicted = np.where(suggested, top_code, NONE_CODE)
         curve.append({"threshold": float(threshold), "coverage": float(suggested.mean()),
-                      "precision": float(correct[suggested].mean()) if suggested.any() else None})
+                      "precision": float(correct[suggested].mean()) if suggested.any() else None,
+                      "kappa": float(cohen_kappa_score(human, predicted))})
     return curve
 
 
 def choose_threshold(curve: list[dict], target_precision: float) -> dict:
-    """The lowest threshold whose suggestions reach the target precision; else the most precise one."""
-    reached = [p for p in curve if p["precision"] is not None and p["precision"] >= target_precision]
-    if reached:
-        return {**reached[0], "target_reached": True}
-    best = max((p for p in curve if p["precision"] is not None), key=lambda p: p["precision"])
-    return {**best, "target_reached": False}
+    """The threshold that maximises kappa on held-out predictions (the default), and the lowest one whose
+    suggestions reach `target_precision` (None if none does), for a reviewer who wants fewer, surer suggestions."""
+    best = max(curve, key=lambda p: (p["kappa"], -p["threshold"]))
+    precise = next((p for p in curve if p["precision"] is not None and p["precision"] >= target_precision), None)
+    return {**best, "target_precision": target_precision, "at_target_precision": precise}
 
 
 def score(data: CodedSet, predicted: Sequence[str | None], codebook: Codebook) -> dict:
@@ -119,8 +123,8 @@ def train_and_evaluate(model: CodebookClassifier, codebook: Codebook, folds: int
     proba, classes = cross_val_proba(model, train, folds)
     curve = coverage_curve(proba, classes, train.codes)
     chosen = choose_threshold(curve, target_precision)
+    cv_predicted = [s.category for s in suggestions_from_proba(proba, classes, codebook, chosen["threshold"])]
     model.set_params(threshold=chosen["threshold"]).fit(train.texts, train.codes)
-    cv_predicted = [s.category for s in model.suggest(train.texts, probabilities=proba)]
     return {
         "train_units": len(train), "train_documents": len(set(train.groups)), "folds": folds,
         "threshold": chosen, "coverage_curve": curve,
