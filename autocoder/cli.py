@@ -25,6 +25,8 @@ OutOption = Annotated[Optional[Path], typer.Option("--output", "-o", help="Outpu
 def _write(records: list[dict], output: Path | None) -> None:
     from .io import write_csv, write_jsonl
 
+    if output is not None:
+        output.parent.mkdir(parents=True, exist_ok=True)
     if output is None:
         for record in records:
             sys.stdout.write(json.dumps(record, ensure_ascii=False) + "\n")

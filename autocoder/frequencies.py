@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 import pandas as pd
 
 from .codebook import Codebook
-from .types import NONE_CODE
+from .types import NONE_CODE, Section
 
 ALL = "all"
 
@@ -56,7 +56,8 @@ def frequency_table(codes: Sequence[str | None], codebook: Codebook, level: str 
     """Frequencies and proportions of `codes` (category ids, NONE or None), optionally split by `groups`."""
     counts = {ALL: _count(codes, codebook, level)}
     if groups is not None:
-        for group in sorted({g for g in groups if g}):
+        order = [s.value for s in Section]
+        for group in sorted({g for g in groups if g}, key=lambda g: (order.index(g) if g in order else len(order), g)):
             counts[group] = _count([c for c, g in zip(codes, groups) if g == group], codebook, level)
     return _table(counts, codebook, level)
 
