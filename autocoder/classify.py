@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -14,9 +14,45 @@ from sklearn.linear_model import LogisticRegression
 from .codebook import Codebook, load_codebook
 from .embed import ENCODER_NAME, Encoder
 from .errors import InputError
-from .types import NONE_CODE, Suggestion
+from .types import NONE_CODE, Section, Suggestion, Unit
 
 FORMAT_VERSION = 1
+SECTIONS = [s.value for s in Section]
+
+UnitInput = str | Unit | Mapping
+"""What the classifier codes: a text, a `Unit`, or a mapping with `text` and optionally `section` and
+`context` (the neighbouring units' text, see `with_context`)."""
+
+
+def unit_fields(item: UnitInput) -> tuple[str, str | None, str]:
+    if isinstance(item, str):
+        return item, None, ""
+    if isinstance(item, Unit):
+        return item.text, item.section, ""
+    return item["text"], item.get("section"), item.get("context") or ""
+
+
+ADJACENT = 80
+"""Units of one document closer than this many characters are neighbours: what separates them is
+whitespace, a list marker or a heading."""
+
+
+def neighbour_contexts(records: Sequence[Mapping]) -> list[str]:
+    """For records in document order (`doc`, `start`, `end`, `text`), the text of each one's neighbours."""
+    def adjacent(a: Mapping, b: Mapping) -> bool:
+        return (a["doc"] == b["doc"] and a.get("source_file") == b.get("source_file")
+                and a.get("end") is not None and b.get("start") is not None and 0 <= b["start"] - a["end"] <= ADJACENT)
+
+    return [" ".join(records[j]["text"] for j, (first, second) in ((i - 1, (i - 1, i)), (i + 1, (i, i + 1)))
+                     if 0 <= j < len(records) and adjacent(records[first], records[second]))
+            for i in range(len(records))]
+
+
+def with_context(units: Sequence[Unit]) -> list[dict]:
+    """Segmented units, in document order, as classifier inputs carrying their neighbours' text."""
+    records = [u.to_dict() for u in units]
+    return [{"text": u.text, "section": u.section, "context": context}
+            for u, context in zip(units, neighbour_contexts(records))]
 
 
 class CodebookClassifier(ClassifierMixin, BaseEstimator):
@@ -26,10 +62,16 @@ class CodebookClassifier(ClassifierMixin, BaseEstimator):
     category, `NONE`. Every category can be suggested, however few coded units it has, because its
     name, principle and examples are training examples too (weighted by `codebook_weight`).
     `predict` gives None where the top code is NONE or its probability is below `threshold`.
+
+    Features: the unit's embedding; with `context_weight` > 0, the embedding of its neighbours' text
+    (units read in context are coded more consistently); with `use_section`, the report section.
+    With `tfidf_weight` > 0, a second logistic regression on TF-IDF word n-grams is fitted to the same
+    data and the probabilities are mixed: it catches the codebook's exact vocabulary that embeddings blur.
     """
 
     def __init__(self, codebook: Codebook | None = None, encoder: Encoder | None = None, C: float = 16.0,
                  codebook_weight: float = 1.0, class_weight: str | None = "balanced", threshold: float = 0.0,
+                 use_section: bool = False, context_weight: float = 0.0, tfidf_weight: float = 0.0,
                  top_k: int = 3, max_iter: int = 3000):
         self.codebook = codebook
         self.encoder = encoder
@@ -37,6 +79,9 @@ class CodebookClassifier(ClassifierMixin, BaseEstimator):
         self.codebook_weight = codebook_weight
         self.class_weight = class_weight
         self.threshold = threshold
+        self.use_section = use_section
+        self.context_weight = context_weight
+        self.tfidf_weight = tfidf_weight
         self.top_k = top_k
         self.max_iter = max_iter
 
@@ -58,30 +103,51 @@ class CodebookClassifier(ClassifierMixin, BaseEstimator):
                 labels.append(category.id)
         return texts, labels
 
-    def fit(self, X: Sequence[str], y: Sequence[str], sample_weight: Sequence[float] | None = None):
+    def features(self, X: Sequence[UnitInput]) -> np.ndarray:
+        fields = [unit_fields(item) for item in X]
+        encoder = self._encoder()
+        parts = [encoder.encode([text for text, _, _ in fields])]
+        if self.context_weight > 0:
+            # A unit with no neighbours stands as its own context.
+            parts.append(self.context_weight * encoder.encode([context or text for text, _, context in fields]))
+        if self.use_section:
+            parts.append(np.array([[section == s for s in SECTIONS] for _, section, _ in fields], dtype=np.float32))
+        return np.hstack(parts)
+
+    def fit(self, X: Sequence[UnitInput], y: Sequence[str], sample_weight: Sequence[float] | None = None):
         codebook = self._codebook()
         unknown = sorted({code for code in y if not codebook.is_code(code)})
         if unknown:
             raise InputError(f"codes not in codebook {codebook.id!r}: {', '.join(unknown)}")
-        texts, labels = list(X), list(y)
-        weights = list(sample_weight) if sample_weight is not None else [1.0] * len(texts)
+        inputs, labels = list(X), list(y)
+        weights = list(sample_weight) if sample_weight is not None else [1.0] * len(inputs)
         if self.codebook_weight > 0:
             book_texts, book_labels = self._codebook_examples()
-            texts += book_texts
+            inputs += book_texts
             labels += book_labels
             weights += [self.codebook_weight] * len(book_texts)
-        self.model_ = LogisticRegression(C=self.C, class_weight=self.class_weight, max_iter=self.max_iter)
-        self.model_.fit(self._encoder().encode(texts), labels, sample_weight=np.asarray(weights))
+        self.model_ = self._head().fit(self.features(inputs), labels, sample_weight=np.asarray(weights))
         self.classes_ = self.model_.classes_
+        if self.tfidf_weight > 0:
+            self.tfidf_ = tfidf_vectorizer()
+            words = self.tfidf_.fit_transform([unit_fields(x)[0] for x in inputs])
+            self.tfidf_model_ = self._head().fit(words, labels, sample_weight=np.asarray(weights))
         return self
 
-    def predict_proba(self, X: Sequence[str]) -> np.ndarray:
-        return self.model_.predict_proba(self._encoder().encode(list(X)))
+    def _head(self) -> LogisticRegression:
+        return LogisticRegression(C=self.C, class_weight=self.class_weight, max_iter=self.max_iter)
 
-    def predict(self, X: Sequence[str]) -> list[str | None]:
+    def predict_proba(self, X: Sequence[UnitInput]) -> np.ndarray:
+        proba = self.model_.predict_proba(self.features(X))
+        if self.tfidf_weight > 0:
+            words = self.tfidf_.transform([unit_fields(x)[0] for x in X])
+            proba = (1 - self.tfidf_weight) * proba + self.tfidf_weight * self.tfidf_model_.predict_proba(words)
+        return proba
+
+    def predict(self, X: Sequence[UnitInput]) -> list[str | None]:
         return [s.category for s in self.suggest(X)]
 
-    def suggest(self, X: Sequence[str]) -> list[Suggestion]:
+    def suggest(self, X: Sequence[UnitInput]) -> list[Suggestion]:
         """One suggestion per text: the category (or None), its construct, confidence and the top alternatives."""
         return suggestions_from_proba(self.predict_proba(X), self.classes_, self._codebook(), self.threshold,
                                       self.top_k, self.version)
@@ -89,14 +155,21 @@ class CodebookClassifier(ClassifierMixin, BaseEstimator):
     @property
     def version(self) -> str:
         """A name for these exact weights: suggestions record it."""
-        digest = hashlib.sha256(self.model_.coef_.tobytes() + self.model_.intercept_.tobytes()).hexdigest()
+        digest = hashlib.sha256(b"".join(array.tobytes() for array in self._weights().values())).hexdigest()
         return f"{self._codebook().id}-lr-{digest[:12]}"
 
+    def _weights(self) -> dict[str, np.ndarray]:
+        weights = {"coef": self.model_.coef_, "intercept": self.model_.intercept_}
+        if self.tfidf_weight > 0:
+            weights.update(tfidf_coef=self.tfidf_model_.coef_, tfidf_intercept=self.tfidf_model_.intercept_,
+                           tfidf_idf=self.tfidf_.idf_)
+        return weights
+
     def save(self, directory: str | Path, extra: dict | None = None) -> Path:
-        """Weights as .npz and settings as JSON: nothing pickled, so loading runs no code."""
+        """Weights as .npz and settings (and the TF-IDF vocabulary) as JSON: nothing pickled, so loading runs no code."""
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
-        np.savez(directory / "weights.npz", coef=self.model_.coef_, intercept=self.model_.intercept_)
+        np.savez(directory / "weights.npz", **self._weights())
         meta = {
             "format": FORMAT_VERSION, "version": self.version, "codebook": self._codebook().id,
             "classes": [str(c) for c in self.classes_], "encoder": ENCODER_NAME,
@@ -104,6 +177,9 @@ class CodebookClassifier(ClassifierMixin, BaseEstimator):
             **(extra or {}),
         }
         (directory / "model.json").write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
+        if self.tfidf_weight > 0:
+            vocabulary = {term: int(index) for term, index in self.tfidf_.vocabulary_.items()}
+            (directory / "tfidf_vocabulary.json").write_text(json.dumps(vocabulary, ensure_ascii=False), encoding="utf-8")
         return directory
 
     @classmethod
@@ -113,7 +189,9 @@ class CodebookClassifier(ClassifierMixin, BaseEstimator):
         try:
             meta = json.loads((directory / "model.json").read_text(encoding="utf-8"))
             weights = np.load(directory / "weights.npz")
-        except (FileNotFoundError, json.JSONDecodeError, ValueError) as exc:
+            vocabulary = (json.loads((directory / "tfidf_vocabulary.json").read_text(encoding="utf-8"))
+                          if meta["params"].get("tfidf_weight", 0) > 0 else None)
+        except (FileNotFoundError, json.JSONDecodeError, ValueError, KeyError) as exc:
             raise InputError(f"not a model directory ({exc})", source=str(directory)) from None
         codebook = codebook or load_codebook()
         if meta["codebook"] != codebook.id:
@@ -123,11 +201,25 @@ class CodebookClassifier(ClassifierMixin, BaseEstimator):
         if missing:
             raise InputError(f"model classes not in the codebook: {', '.join(missing)}", source=str(directory))
         model = cls(codebook=codebook, encoder=encoder, **meta["params"])
-        lr = LogisticRegression(C=model.C, class_weight=model.class_weight, max_iter=model.max_iter)
-        lr.classes_ = np.array(meta["classes"], dtype=object)
-        lr.coef_, lr.intercept_ = weights["coef"], weights["intercept"]
-        model.model_, model.classes_ = lr, lr.classes_
+        classes = np.array(meta["classes"], dtype=object)
+        model.model_ = model._restored_head(classes, weights["coef"], weights["intercept"])
+        model.classes_ = classes
+        if vocabulary is not None:
+            model.tfidf_ = tfidf_vectorizer(vocabulary)
+            model.tfidf_.idf_ = weights["tfidf_idf"]
+            model.tfidf_model_ = model._restored_head(classes, weights["tfidf_coef"], weights["tfidf_intercept"])
         return model
+
+    def _restored_head(self, classes: np.ndarray, coef: np.ndarray, intercept: np.ndarray) -> LogisticRegression:
+        head = self._head()
+        head.classes_, head.coef_, head.intercept_ = classes, coef, intercept
+        return head
+
+
+def tfidf_vectorizer(vocabulary: dict[str, int] | None = None):
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    return TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, vocabulary=vocabulary)
 
 
 def suggestions_from_proba(probabilities: np.ndarray, classes: np.ndarray, codebook: Codebook, threshold: float,

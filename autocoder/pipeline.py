@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from .classify import CodebookClassifier
+from .classify import CodebookClassifier, with_context
 from .codebook import Codebook, load_codebook
 from .readers import read_document
 from .segment import Segmenter
@@ -24,7 +24,7 @@ class Pipeline:
     def code_documents(self, documents: Iterable[Document]) -> Iterator[tuple[Document, list[Unit], list[Suggestion]]]:
         documents = list(documents)
         for document, units in zip(documents, self.segmenter.segment_many(documents)):
-            yield document, units, self.model.suggest([u.text for u in units]) if units else []
+            yield document, units, self.model.suggest(with_context(units)) if units else []
 
     def code_files(self, paths: Iterable[str | Path]) -> Iterator[tuple[Document, list[Unit], list[Suggestion]]]:
         return self.code_documents(read_document(p) for p in paths)

@@ -9,63 +9,68 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from sklearn.metrics import cohen_kappa_score
+from sklearn.metrics import cohen_kappa_score, f1_score
 from sklearn.model_selection import GroupKFold
 
 from .agreement import agreement, compare, to_constructs
-from .classify import CodebookClassifier, suggestions_from_proba
+from .classify import CodebookClassifier, neighbour_contexts, suggestions_from_proba
 from .codebook import Codebook
 from .corpus import SPLITS, load_split
+from .quantify import proportions
 from .types import NONE_CODE
 
 
 @dataclass(frozen=True)
 class CodedSet:
-    """Human-coded units: texts, codes (category id, NONE, or None where only the construct is known),
-    the construct of each, and the document each comes from."""
+    """Human-coded units: classifier inputs (text, section, context), codes (category id, NONE, or None
+    where only the construct is known), the construct of each, and the document each comes from."""
 
-    texts: list[str]
+    inputs: list[dict]
     codes: list[str | None]
     constructs: list[str]
     groups: list[str]
 
     @classmethod
     def from_records(cls, records: Sequence[dict]) -> "CodedSet":
-        return cls([r["text"] for r in records], [r.get("category") for r in records],
-                   [r.get("construct") or NONE_CODE for r in records], [r["doc"] for r in records])
+        """Records in document order (as in the corpus files), so that neighbours give each other context."""
+        inputs = [{"text": r["text"], "section": r.get("section"), "context": context}
+                  for r, context in zip(records, neighbour_contexts(records))]
+        return cls(inputs, [r.get("category") for r in records], [r.get("construct") or NONE_CODE for r in records],
+                   [r["doc"] for r in records])
 
     @classmethod
     def from_split(cls, split: str) -> "CodedSet":
         return cls.from_records(load_split(split))
 
+    def subset(self, keep: Sequence[int]) -> "CodedSet":
+        return CodedSet(*([column[i] for i in keep] for column in (self.inputs, self.codes, self.constructs, self.groups)))
+
     def category_coded(self) -> "CodedSet":
         """The units coded to a category or NONE: the ones a model can be trained and scored on by category."""
-        keep = [i for i, code in enumerate(self.codes) if code]
-        return CodedSet(*([column[i] for i in keep] for column in (self.texts, self.codes, self.constructs, self.groups)))
+        return self.subset([i for i, code in enumerate(self.codes) if code])
 
     def __len__(self) -> int:
-        return len(self.texts)
+        return len(self.inputs)
 
 
-def fresh(model: CodebookClassifier) -> CodebookClassifier:
-    """An unfitted copy sharing the encoder (and so its embedding cache)."""
+def fresh(model):
+    """An unfitted copy sharing the encoder (and so its embedding cache): sklearn's clone would deep-copy it."""
     return type(model)(**model.get_params(deep=False))
 
 
-def cross_val_proba(model: CodebookClassifier, data: CodedSet, folds: int = 5) -> tuple[np.ndarray, np.ndarray]:
-    """Out-of-fold probabilities, folds grouped by document so no document is in train and test at once.
-
-    Columns are the classes the model fitted on all of `data` would have.
-    """
-    labels = set(data.codes) | (set(model._codebook().category_ids) if model.codebook_weight > 0 else set())
-    classes = np.array(sorted(labels), dtype=object)
-    proba = np.zeros((len(data), len(classes)))
-    texts, codes = np.array(data.texts, dtype=object), np.array(data.codes, dtype=object)
+def cross_val_proba(model, data: CodedSet, folds: int = 5) -> tuple[np.ndarray, np.ndarray]:
+    """Out-of-fold probabilities of any estimator with fit / predict_proba / classes_, folds grouped by
+    document so no document is in train and test at once. Columns: every class any fold learnt."""
     splitter = GroupKFold(n_splits=min(folds, len(set(data.groups))))
-    for train_idx, test_idx in splitter.split(texts, codes, groups=data.groups):
-        fold_model = fresh(model).fit(list(texts[train_idx]), list(codes[train_idx]))
-        columns = np.searchsorted(classes, fold_model.classes_)
-        proba[np.ix_(test_idx, columns)] = fold_model.predict_proba(list(texts[test_idx]))
+    fold_results = []
+    for train_idx, test_idx in splitter.split(data.inputs, data.codes, groups=data.groups):
+        train_part = data.subset(train_idx)
+        fold_model = fresh(model).fit(train_part.inputs, train_part.codes)
+        fold_results.append((test_idx, fold_model.classes_, fold_model.predict_proba(data.subset(test_idx).inputs)))
+    classes = np.array(sorted({str(c) for _, fold_classes, _ in fold_results for c in fold_classes}), dtype=object)
+    proba = np.zeros((len(data), len(classes)))
+    for test_idx, fold_classes, fold_proba in fold_results:
+        proba[np.ix_(test_idx, np.searchsorted(classes, fold_classes))] = fold_proba
     return proba, classes
 
 
@@ -96,20 +101,33 @@ def choose_threshold(curve: list[dict], target_precision: float) -> dict:
     return {**best, "target_precision": target_precision, "at_target_precision": precise}
 
 
+def construct_proportion_error(human: Sequence[str], predicted: Sequence[str], codebook: Codebook) -> float:
+    """Mean absolute difference of the construct proportions (Table 5: over units coded to a construct)."""
+    return float(np.mean(np.abs(proportions([c for c in human if c != NONE_CODE], codebook.construct_ids)
+                                - proportions([c for c in predicted if c != NONE_CODE], codebook.construct_ids))))
+
+
 def score(data: CodedSet, predicted: Sequence[str | None], codebook: Codebook) -> dict:
-    """Model against human codes: agreement by category (units with a category code) and by construct (all)."""
+    """Model against human codes: agreement, macro-F1 and accuracy by category (units with a category code)
+    and by construct (all units); abstention rate; construct-proportion error."""
     result = {"n": len(data), "abstention_rate": float(np.mean([p is None for p in predicted]))}
     by_category = [i for i, code in enumerate(data.codes) if code]
     if by_category:
-        result["category"] = agreement([data.codes[i] for i in by_category], [predicted[i] for i in by_category],
-                                       codebook)["category"].to_dict()
-    result["construct"] = compare(data.constructs, to_constructs(predicted, codebook),
-                                  [*codebook.construct_ids, NONE_CODE], "construct").to_dict()
+        human = [data.codes[i] for i in by_category]
+        model = [predicted[i] or NONE_CODE for i in by_category]
+        result["category"] = {**agreement(human, model, codebook)["category"].to_dict(),
+                              "macro_f1": float(f1_score(human, model, average="macro", zero_division=0))}
+    model_constructs = to_constructs(predicted, codebook)
+    result["construct"] = {
+        **compare(data.constructs, model_constructs, [*codebook.construct_ids, NONE_CODE], "construct").to_dict(),
+        "macro_f1": float(f1_score(data.constructs, model_constructs, average="macro", zero_division=0)),
+    }
+    result["construct_proportion_error"] = construct_proportion_error(data.constructs, model_constructs, codebook)
     return result
 
 
 def evaluate(model: CodebookClassifier, data: CodedSet, codebook: Codebook) -> dict:
-    return score(data, model.predict(data.texts), codebook)
+    return score(data, model.predict(data.inputs), codebook)
 
 
 def train_and_evaluate(model: CodebookClassifier, codebook: Codebook, folds: int = 5,
@@ -124,7 +142,7 @@ def train_and_evaluate(model: CodebookClassifier, codebook: Codebook, folds: int
     curve = coverage_curve(proba, classes, train.codes)
     chosen = choose_threshold(curve, target_precision)
     cv_predicted = [s.category for s in suggestions_from_proba(proba, classes, codebook, chosen["threshold"])]
-    model.set_params(threshold=chosen["threshold"]).fit(train.texts, train.codes)
+    model.set_params(threshold=chosen["threshold"]).fit(train.inputs, train.codes)
     return {
         "train_units": len(train), "train_documents": len(set(train.groups)), "folds": folds,
         "threshold": chosen, "coverage_curve": curve,

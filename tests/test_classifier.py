@@ -1,3 +1,5 @@
+import copy
+
 import numpy as np
 import pytest
 
@@ -29,8 +31,7 @@ def test_real_model_codes_clear_cases(small_model):
 
 
 def test_threshold_makes_the_model_abstain(small_model):
-    strict = CodebookClassifier(**{**small_model.get_params(), "threshold": 1.01})
-    strict.model_, strict.classes_ = small_model.model_, small_model.classes_
+    strict = copy.copy(small_model).set_params(threshold=1.01)
     suggestions = strict.suggest(["Teachers plan lessons that meet every pupil's needs."])
     assert suggestions[0].category is None and suggestions[0].construct is None
     assert suggestions[0].ranked  # alternatives are still offered to a reviewer
@@ -71,3 +72,23 @@ def test_encoder_cache_never_embeds_a_text_twice(encoder):
     again = encoder.encode(["Another unit."])
     assert encoder.cache_size == before + 2
     assert np.allclose(first[2], again[0]) and np.allclose(np.linalg.norm(first, axis=1), 1.0)
+
+
+def test_context_and_section_are_features(small_model):
+    plain = {"text": "Teachers adapt lessons well."}
+    in_context = {"text": "Teachers adapt lessons well.", "section": "strength",
+                  "context": "The SENDCo leads training on adaptive teaching."}
+    features = small_model.features([plain, in_context])
+    assert features.shape == (2, 384 * 2 + 3)
+    assert features[0, -3:].tolist() == [0, 0, 0] and features[1, -3:].tolist() == [1, 0, 0]
+    # Without neighbours a unit is its own context.
+    assert np.allclose(features[0, 384:768], 0.5 * features[0, :384])
+    assert not np.allclose(small_model.predict_proba([plain]), small_model.predict_proba([in_context]))
+
+
+def test_neighbours_give_context_only_within_a_document():
+    from autocoder.classify import with_context
+    from autocoder.types import Unit
+
+    units = [Unit("a", 0, 10, "First unit."), Unit("a", 11, 25, "Second unit."), Unit("b", 0, 9, "Other doc.")]
+    assert [u["context"] for u in with_context(units)] == ["Second unit.", "First unit.", ""]

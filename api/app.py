@@ -1,0 +1,86 @@
+"""The app factory: migrate the database, load the model once, mount the routers."""
+
+from __future__ import annotations
+
+import logging
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from sqlalchemy import update
+from sqlalchemy.orm import Session
+
+from autocoder.classify import CodebookClassifier
+from autocoder.codebook import load_codebook
+
+from .context import Context
+from .db import make_engine, migrate, session_factory
+from .errors import install as install_errors
+from .middleware import BodyLimit, RequestLog
+from .modelstore import ModelStore, shared_encoder
+from .orm import Job, ModelVersion, utcnow
+from .routers import analysis, documents, exchange, health, learning, projects, review, users
+from .settings import Settings
+
+log = logging.getLogger("autocoder.api")
+
+DESCRIPTION = """Review service for autocoder's suggestions.
+
+Every endpoint but `/health` and `/ready` needs `Authorization: Bearer <token>`. Roles: **admin** (users,
+projects), **researcher** (documents, models, agreement, tables, exports), **reviewer** (the review queue and
+decisions, on projects they are assigned to). Admins can do what researchers can.
+"""
+
+
+def register_initial_model(session: Session, model_dir) -> str:
+    """The model the service starts with, as a model version (the default codebook's)."""
+    classifier = CodebookClassifier.load(model_dir, codebook=load_codebook(), encoder=shared_encoder())
+    path = str(model_dir.resolve())
+    row = session.get(ModelVersion, classifier.version)
+    if row is None:
+        session.add(ModelVersion(version=classifier.version, codebook_id=classifier.codebook.id, path=path,
+                                 origin="initial"))
+    elif row.origin == "initial":
+        row.path = path  # the same weights may have moved with the checkout
+    session.commit()
+    return classifier.version
+
+
+def fail_interrupted_jobs(session: Session) -> None:
+    """Jobs run in the service's process: any still queued or running at start were cut off by a stop."""
+    session.execute(update(Job).where(Job.status.in_(("queued", "running")))
+                    .values(status="failed", error="interrupted: the service stopped before the job finished",
+                            finished_at=utcnow()))
+    session.commit()
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings.from_env()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    engine = make_engine(settings.url)
+    migrate(engine)
+    sessions = session_factory(engine)
+    models = ModelStore()
+    models.warm_up()
+    with sessions() as session:
+        initial_model = register_initial_model(session, settings.model_dir)
+        fail_interrupted_jobs(session)
+    context = Context(settings, engine, sessions, models, initial_model)
+    if settings.demo:
+        from .demo import load_demo
+
+        load_demo(context)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI):
+        log.info("started", extra={"model": context.initial_model, "database": engine.url.render_as_string()})
+        yield
+        engine.dispose()
+
+    app = FastAPI(title="autocoder review service", description=DESCRIPTION, version="0.1.0", lifespan=lifespan)
+    app.state.context = context
+    install_errors(app)
+    for module in (health, users, projects, documents, review, analysis, exchange, learning):
+        app.include_router(module.router)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_upload_bytes)
+    app.add_middleware(RequestLog)
+    return app

@@ -1,0 +1,104 @@
+"""Storing documents, units and the model's suggestions: the library segments and suggests, this records it."""
+
+from __future__ import annotations
+
+import json
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from autocoder.classify import with_context
+from autocoder.codebook import DEFAULT_CODEBOOK, Codebook
+from autocoder.errors import InputError
+from autocoder.types import Document as LibDocument
+from autocoder.types import Section
+from autocoder.types import Unit as LibUnit
+
+from .context import Context
+from .errors import Conflict
+from .modelstore import shared_segmenter
+from .orm import Document, ModelVersion, Project, Suggestion, Unit
+
+
+def default_codebook() -> dict:
+    """The paper's codebook, as stored with a project."""
+    return json.loads(DEFAULT_CODEBOOK.read_text(encoding="utf-8"))
+
+
+def create_project(session: Session, context: Context, name: str, codebook: dict) -> Project:
+    try:
+        book = Codebook.from_dict(codebook, source="codebook")
+    except (ValueError, AttributeError) as exc:  # shapes the library's own checks do not catch
+        raise InputError(f"not a codebook: {exc}", source="codebook") from None
+    if session.scalar(select(Project).where(Project.name == name)) is not None:
+        raise Conflict(f"a project named {name!r} already exists")
+    initial = session.get(ModelVersion, context.initial_model)
+    project = Project(name=name, codebook=codebook,
+                      model_version=initial.version if initial.codebook_id == book.id else None)
+    session.add(project)
+    session.flush()
+    return project
+
+
+def project_codebook(project: Project) -> Codebook:
+    return Codebook.from_dict(project.codebook, source=f"project {project.id}")
+
+
+def segment(context: Context, document: LibDocument) -> list[LibUnit]:
+    with context.models.compute:
+        return shared_segmenter().segment(document)
+
+
+def store_document(session: Session, context: Context, project: Project, document: LibDocument, filename: str,
+                   stored_path: str, units: list[LibUnit], refs: list[str] | None = None) -> tuple[Document, list[Unit]]:
+    """The document, its units (refs default to the library's `doc:start-end` ids) and their suggestions."""
+    row = Document(project_id=project.id, name=document.id, filename=filename, stored_path=stored_path,
+                   text=document.text)
+    session.add(row)
+    session.flush()
+    units_rows = [
+        Unit(project_id=project.id, document_id=row.id, position=i, ref=refs[i] if refs else u.id,
+             start=u.start, end=u.end, text=u.text, section=u.section, version=0, status="pending")
+        for i, u in enumerate(units)
+    ]
+    session.add_all(units_rows)
+    session.flush()
+    suggest(session, context, project, units_rows)
+    return row, units_rows
+
+
+def classifier_inputs(units: list[Unit]) -> list[dict]:
+    """What the classifier sees of stored units: text, section and the text of their neighbours."""
+    ordered = sorted(range(len(units)), key=lambda i: (units[i].document_id, units[i].position))
+    inputs = with_context([LibUnit(str(units[i].document_id), units[i].start, units[i].end, units[i].text,
+                                   units[i].section) for i in ordered])
+    by_position = dict(zip(ordered, inputs))
+    return [by_position[i] for i in range(len(units))]
+
+
+def suggest(session: Session, context: Context, project: Project, units: list[Unit]) -> str | None:
+    """New suggestions for `units` from the project's active model; the version that made them, if any."""
+    if project.model_version is None or not units:
+        return None
+    version = session.get(ModelVersion, project.model_version)
+    classifier = context.models.classifier(version.version, version.path, project_codebook(project))
+    with context.models.compute:
+        suggestions = classifier.suggest(classifier_inputs(units))
+    rows = [Suggestion(unit_id=u.id, category=s.category, construct=s.construct, confidence=s.confidence,
+                       ranked=[[c, round(p, 4)] for c, p in s.ranked], model_version=version.version)
+            for u, s in zip(units, suggestions)]
+    session.add_all(rows)
+    session.flush()
+    for unit, suggestion in zip(units, rows):
+        unit.suggestion_id = suggestion.id
+        unit.suggestion = suggestion
+    return version.version
+
+
+SECTIONS = tuple(s.value for s in Section)
+
+
+def check_section(section: str | None, source: str, line: int | None = None) -> None:
+    if section is not None and section not in SECTIONS:
+        raise InputError(f"unknown section {section!r}; expected one of {', '.join(SECTIONS)}", source=source,
+                         line=line)

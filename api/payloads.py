@@ -1,0 +1,189 @@
+"""Request and response bodies (pydantic), shared by the routers."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
+
+UTC = Annotated[datetime, PlainSerializer(lambda d: d.replace(tzinfo=timezone.utc).isoformat(), return_type=str)]
+"""Stored as naive UTC; sent with its zone."""
+Name = Annotated[str, Field(min_length=1, max_length=200, pattern=r"\S")]
+Status = Literal["pending", "accepted", "rejected", "recoded"]
+
+
+class Orm(BaseModel):
+    model_config = ConfigDict(from_attributes=True, validate_by_name=True, validate_by_alias=True)
+
+
+Construct = Annotated[str | None, Field(alias="construct")]
+"""Named `construct_` in Python: `construct` is a (deprecated) method of pydantic models."""
+
+
+class UserIn(BaseModel):
+    name: Name
+    role: Literal["admin", "researcher", "reviewer"]
+
+
+class UserOut(Orm):
+    id: int
+    name: str
+    role: str
+    created_at: UTC
+
+
+class UserWithToken(UserOut):
+    token: str = Field(description="Shown once: only its hash is stored.")
+
+
+class TokenOut(BaseModel):
+    token: str
+
+
+class ProjectIn(BaseModel):
+    name: Name
+    codebook: dict | None = Field(None, description="A codebook in the library's JSON form; the paper's if omitted.")
+
+
+class ProjectOut(Orm):
+    id: int
+    name: str
+    codebook_id: str
+    categories: int
+    model_version: str | None
+    created_at: UTC
+
+
+class MemberIn(BaseModel):
+    user_id: int
+
+
+class DocumentOut(Orm):
+    id: int
+    name: str
+    filename: str
+    units: int
+    created_at: UTC
+
+
+class DocumentDetail(DocumentOut):
+    text: str
+
+
+class UploadOut(DocumentOut):
+    model_version: str | None = Field(description="The model that made the units' suggestions (None: no model).")
+
+
+class SuggestionOut(Orm):
+    id: int
+    category: str | None
+    construct_: Construct
+    confidence: float
+    ranked: list[tuple[str, float]]
+    model_version: str
+    created_at: UTC
+
+
+class DecisionOut(Orm):
+    id: int
+    unit_id: int
+    version: int
+    action: str
+    code: str
+    construct_: Construct
+    reviewer: str
+    comment: str | None
+    suggestion_id: int | None
+    created_at: UTC
+
+
+class UnitOut(Orm):
+    id: int
+    document_id: int
+    position: int
+    ref: str
+    start: int
+    end: int
+    text: str
+    section: str | None
+    status: Status
+    code: str | None = Field(description="The latest decision's code (category id or NONE); None while pending.")
+    construct_: Construct
+    version: int = Field(description="Decisions made so far: send it back as expected_version with a decision.")
+    suggestion: SuggestionOut | None
+    decision: DecisionOut | None = Field(description="The latest decision.")
+
+
+class UnitDetail(UnitOut):
+    decisions: list[DecisionOut] = Field(description="Every decision on the unit, oldest first.")
+
+
+class UnitPage(BaseModel):
+    total: int
+    items: list[UnitOut]
+
+
+class DecisionIn(BaseModel):
+    action: Literal["accept", "reject", "recode"] = Field(
+        description="accept the suggestion, reject it (no category applies), or recode to `category`")
+    expected_version: int = Field(ge=0, description="The unit version the reviewer saw.")
+    category: str | None = Field(None, max_length=200, description="The category id, for recode only.")
+    comment: str | None = Field(None, max_length=5000)
+
+
+class DecisionResult(BaseModel):
+    unit: UnitOut
+    decision: DecisionOut
+
+
+class ModelOut(Orm):
+    version: str
+    codebook_id: str
+    origin: str
+    project_id: int | None
+    train_units: int | None
+    created_at: UTC
+
+
+class ActivateIn(BaseModel):
+    version: str
+
+
+class JobOut(Orm):
+    id: int
+    project_id: int
+    kind: str
+    status: str
+    model_version: str | None
+    error: str | None
+    created_at: UTC
+    finished_at: UTC | None
+
+
+class ImportOut(BaseModel):
+    imported: int
+    codes: dict[str, int]
+
+
+class TrainingExampleOut(Orm):
+    id: int
+    ref: str | None
+    doc: str
+    start: int | None
+    end: int | None
+    text: str
+    section: str | None
+    code: str
+    coder: str | None
+    source: str
+
+
+class TrainingPage(BaseModel):
+    total: int
+    items: list[TrainingExampleOut]
+
+
+class ResuggestOut(BaseModel):
+    units: int
+    model_version: str | None

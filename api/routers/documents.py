@@ -1,0 +1,111 @@
+"""Documents: uploaded reports (segmented and coded here) or pre-segmented units."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, File, Form, HTTPException, UploadFile
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from autocoder.errors import InputError
+from autocoder.io import read_units
+from autocoder.readers import SUFFIXES, read_document
+from autocoder.types import Document as LibDocument
+from autocoder.types import Unit as LibUnit
+
+from ..auth import ANYONE, STAFF, project_access
+from ..coding import check_section, segment, store_document
+from ..context import Context
+from ..deps import get_context, get_session
+from ..errors import Conflict
+from ..orm import Document, Project, Unit
+from ..payloads import DocumentDetail, DocumentOut, UploadOut
+from ..uploads import discard, save_upload
+
+router = APIRouter(tags=["documents"])
+
+UNIT_SUFFIXES = (".jsonl", ".csv")
+UNIT_SEPARATOR = "\n\n"
+"""Pre-segmented units are joined into a document text with this between them, so offsets hold."""
+DocName = Annotated[str | None, Form(max_length=300, description="Default: the file name without its suffix.")]
+
+
+def _check_name(session: Session, project: Project, name: str) -> None:
+    if not name.strip():
+        raise InputError("document name is empty")
+    if session.scalar(select(Document.id).where(Document.project_id == project.id, Document.name == name)):
+        raise Conflict(f"project already has a document named {name!r}")
+
+
+def _upload(session: Session, context: Context, project: Project, file: UploadFile, suffixes: tuple[str, ...],
+            name: str | None, parse) -> UploadOut:
+    """Save the upload, parse it into a document and units, store them with suggestions; on bad input,
+    nothing is kept."""
+    saved = save_upload(file, suffixes, context.settings.uploads_dir / str(project.id))
+    try:
+        name = name or Path(Path(file.filename).name).stem
+        _check_name(session, project, name)
+        document, units, refs = parse(saved, name)
+        row, unit_rows = store_document(session, context, project, document, Path(file.filename).name,
+                                        str(saved), units, refs)
+        session.commit()
+    except Exception:
+        session.rollback()
+        discard(saved)
+        raise
+    return UploadOut(id=row.id, name=row.name, filename=row.filename, units=len(unit_rows),
+                     created_at=row.created_at, model_version=project.model_version if unit_rows else None)
+
+
+@router.post("/projects/{project_id}/documents", status_code=201, response_model=UploadOut)
+def upload_document(file: Annotated[UploadFile, File(description="A report: .txt, .md, .docx or .pdf")],
+                    name: DocName = None, project: Project = Depends(project_access(*STAFF)),
+                    session: Session = Depends(get_session), context: Context = Depends(get_context)):
+    """Upload a report: it is segmented into units of meaning and each unit gets the active model's suggestion."""
+    def parse(path: Path, doc_name: str):
+        document = read_document(path, doc_id=doc_name, max_bytes=context.settings.max_upload_bytes)
+        return document, segment(context, document), None
+
+    return _upload(session, context, project, file, SUFFIXES, name, parse)
+
+
+@router.post("/projects/{project_id}/documents/units", status_code=201, response_model=UploadOut)
+def upload_units(file: Annotated[UploadFile, File(description="Units as JSONL or CSV: id, text, section (optional)")],
+                 name: DocName = None, project: Project = Depends(project_access(*STAFF)),
+                 session: Session = Depends(get_session), context: Context = Depends(get_context)):
+    """Upload pre-segmented units as one document; each unit keeps its id and gets a suggestion."""
+    def parse(path: Path, doc_name: str):
+        records = read_units(path)
+        text, units = "", []
+        for record in records:
+            check_section(record["section"], path.name)
+            start = len(text) + (len(UNIT_SEPARATOR) if text else 0)
+            text = (text + UNIT_SEPARATOR if text else "") + record["text"]
+            units.append(LibUnit(doc_name, start, start + len(record["text"]), record["text"], record["section"]))
+        return LibDocument(doc_name, text, str(path)), units, [str(r["id"]) for r in records]
+
+    return _upload(session, context, project, file, UNIT_SUFFIXES, name, parse)
+
+
+def _document_out(session: Session, document: Document, detail: bool = False) -> DocumentOut:
+    count = session.scalar(select(func.count()).select_from(Unit).where(Unit.document_id == document.id))
+    cls = DocumentDetail if detail else DocumentOut
+    return cls(id=document.id, name=document.name, filename=document.filename, units=count,
+               created_at=document.created_at, **({"text": document.text} if detail else {}))
+
+
+@router.get("/projects/{project_id}/documents", response_model=list[DocumentOut])
+def list_documents(project: Project = Depends(project_access(*ANYONE)), session: Session = Depends(get_session)):
+    documents = session.scalars(select(Document).where(Document.project_id == project.id).order_by(Document.id))
+    return [_document_out(session, d) for d in documents]
+
+
+@router.get("/projects/{project_id}/documents/{document_id}", response_model=DocumentDetail)
+def get_document(document_id: int, project: Project = Depends(project_access(*ANYONE)),
+                 session: Session = Depends(get_session)):
+    document = session.get(Document, document_id)
+    if document is None or document.project_id != project.id:
+        raise HTTPException(404, f"no document {document_id} in project {project.id}")
+    return _document_out(session, document, detail=True)

@@ -1,0 +1,198 @@
+"""The service under test: a real app over HTTP (TestClient), a real database file or server, the small model.
+
+Database tests run on SQLite and on PostgreSQL. The PostgreSQL server is a throwaway one started
+here on 127.0.0.1 from Debian's `postgresql` package binaries; without them those variants are skipped.
+"""
+
+from __future__ import annotations
+
+import glob
+import io
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import tempfile
+import uuid
+import zipfile
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api import Settings, create_app
+from api.cli import create_admin
+
+REPORT = """# SEND Peer Challenge report: Oak Lane Primary
+
+## Areas of strength
+- Staff engage in high quality professional development on inclusive practice.
+- Parents are welcomed into school and help shape the support their children receive.
+- The SENDCo and headteacher work very closely together; this is very effective.
+
+## Areas for development
+- Tracking of interventions is not yet consistent across year groups.
+
+## Recommendations
+- Ensure that all teachers are responsible for teaching pupils with SEND.
+- Give the SENDCo protected leadership time each week.
+"""
+
+
+def _postgres_bin() -> Path | None:
+    on_path = shutil.which("pg_ctl")
+    candidates = [Path(on_path).parent] if on_path else []
+    candidates += [Path(p) for p in sorted(glob.glob("/usr/lib/postgresql/*/bin"), reverse=True)]
+    return next((d for d in candidates if (d / "initdb").exists() and (d / "pg_ctl").exists()), None)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """A libpq URL of a fresh PostgreSQL server on 127.0.0.1, stopped and removed after the session."""
+    bindir = _postgres_bin()
+    if bindir is None:
+        pytest.skip("PostgreSQL server binaries (initdb, pg_ctl) not found; `apt-get install postgresql` to run "
+                    "the PostgreSQL variants")
+    root = Path(tempfile.mkdtemp(prefix="autocoder-pg-"))
+    run_as = []
+    if os.geteuid() == 0:  # PostgreSQL refuses to run as root: run it as Debian's postgres user
+        try:
+            account = pwd.getpwnam("postgres")
+        except KeyError:
+            pytest.skip("running as root and there is no 'postgres' user to run PostgreSQL as")
+        os.chown(root, account.pw_uid, account.pw_gid)
+        run_as = ["runuser", "-u", "postgres", "--"]
+    port = _free_port()
+    data = root / "data"
+    subprocess.run([*run_as, bindir / "initdb", "-D", data, "-U", "autocoder", "--auth=trust", "-E", "UTF8",
+                    "--no-sync"], check=True, capture_output=True)
+    options = f"-c listen_addresses=127.0.0.1 -p {port} -k {root} -c fsync=off -c full_page_writes=off"
+    subprocess.run([*run_as, bindir / "pg_ctl", "-D", data, "-l", root / "log", "-w", "-o", options, "start"],
+                   check=True, capture_output=True)
+    try:
+        yield f"postgresql://autocoder@127.0.0.1:{port}"
+    finally:
+        subprocess.run([*run_as, bindir / "pg_ctl", "-D", data, "-m", "immediate", "stop"], capture_output=True)
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def new_postgres_database(server: str) -> str:
+    import psycopg
+
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(f"{server}/postgres", autocommit=True) as connection:
+        connection.execute(f'CREATE DATABASE "{name}"')
+    return f"{server}/{name}"
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def database(request):
+    """None for the SQLite file in the data directory, else the URL of a new PostgreSQL database."""
+    if request.param == "sqlite":
+        return None
+    return new_postgres_database(request.getfixturevalue("postgres_server"))
+
+
+class Service:
+    """The app over HTTP with a token per user: `service.as_("alice").get(...)`."""
+
+    def __init__(self, settings: Settings, client: TestClient):
+        self.settings = settings
+        self.client = client
+        self.tokens: dict[str, str] = {}
+        self.ids: dict[str, int] = {}
+
+    def as_(self, user: str | None) -> "Caller":
+        return Caller(self.client, self.tokens.get(user) if user else None)
+
+    def add_user(self, name: str, role: str, by: str = "admin") -> int:
+        response = self.as_(by).post("/users", json={"name": name, "role": role})
+        assert response.status_code == 201, response.text
+        self.tokens[name], self.ids[name] = response.json()["token"], response.json()["id"]
+        return self.ids[name]
+
+
+class Caller:
+    def __init__(self, client: TestClient, token: str | None):
+        self.client = client
+        self.headers = {"Authorization": f"Bearer {token}"} if token else {}
+
+    def request(self, method: str, path: str, **kwargs):
+        return self.client.request(method, path, headers={**self.headers, **kwargs.pop("headers", {})}, **kwargs)
+
+    def get(self, path, **kwargs):
+        return self.request("GET", path, **kwargs)
+
+    def post(self, path, **kwargs):
+        return self.request("POST", path, **kwargs)
+
+    def put(self, path, **kwargs):
+        return self.request("PUT", path, **kwargs)
+
+
+@contextmanager
+def running(settings: Settings, tokens: dict | None = None):
+    """A started app (lifespan and all) on `settings`."""
+    with TestClient(create_app(settings)) as client:
+        service = Service(settings, client)
+        service.tokens.update(tokens or {})
+        yield service
+
+
+def first_admin(settings: Settings, monkeypatch, name: str = "admin") -> str:
+    """The token `autocoder create-admin` prints, for the database these settings name."""
+    monkeypatch.setenv("AUTOCODER_DATA_DIR", str(settings.data_dir))
+    if settings.database_url:
+        monkeypatch.setenv("DATABASE_URL", settings.database_url)
+    else:
+        monkeypatch.delenv("DATABASE_URL", raising=False)
+    return create_admin(name)
+
+
+@pytest.fixture(scope="module")
+def module_monkeypatch():
+    with pytest.MonkeyPatch.context() as patch:
+        yield patch
+
+
+@pytest.fixture(scope="module")
+def make_settings(small_model_dir, tmp_path_factory):
+    def make(database_url: str | None = None, **overrides) -> Settings:
+        return Settings(data_dir=tmp_path_factory.mktemp("data"), database_url=database_url,
+                        model_dir=small_model_dir, **overrides)
+    return make
+
+
+def qdpx_with(project_qde: bytes) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        archive.writestr("project.qde", project_qde)
+    return out.getvalue()
+
+
+def foreign_qdpx(code_name: str) -> bytes:
+    """A project as another QDA package might write it: its own GUIDs, text inline, one coded selection."""
+    return qdpx_with(f"""<?xml version="1.0" encoding="utf-8"?>
+<Project xmlns="urn:QDA-XML:project:1.0" name="other">
+  <Users><User guid="11111111-1111-1111-1111-111111111111" name="eve"/></Users>
+  <CodeBook><Codes><Code guid="22222222-2222-2222-2222-222222222222" name="{code_name}" isCodable="true"/></Codes></CodeBook>
+  <Sources>
+    <TextSource guid="44444444-4444-4444-4444-444444444444" name="notes">
+      <PlainTextContent>Staff share an inclusive vision. Other text.</PlainTextContent>
+      <PlainTextSelection guid="55555555-5555-5555-5555-555555555555" startPosition="0" endPosition="32"
+                          creatingUser="11111111-1111-1111-1111-111111111111">
+        <Coding guid="66666666-6666-6666-6666-666666666666" creatingUser="11111111-1111-1111-1111-111111111111">
+          <CodeRef targetGUID="22222222-2222-2222-2222-222222222222"/>
+        </Coding>
+      </PlainTextSelection>
+    </TextSource>
+  </Sources>
+</Project>""".encode())
