@@ -1,11 +1,12 @@
 """Score an archive of reports: every unit coded, the archive's Table 3 and Table 5, resumable and safe.
 
-Each report's units go to their own part file (`parts/<key>.parquet`), written atomically, and only then is
-the report recorded in the ledger (`ledger.jsonl`), keyed by its path, the hash of its bytes and the scorer
-(model version, encoder backend, codebook). A rerun skips what the ledger holds, so a run killed at any point
-resumes without losing or duplicating a unit. The outputs (units, tables, chart, manifest) are assembled from
-the parts at the end, in path order, so they are the same whatever ran the scoring: one process, a local pool
-of processes, or a Dask cluster.
+Each report's units go to their own part file (`parts/<key>.parquet`) and its own tables to
+`tables/reports/<path>.table{3,5}.{md,csv}`, each written atomically, and only then is the report recorded in the
+ledger (`ledger.jsonl`), keyed by its path, the hash of its bytes and the scorer (model version, encoder backend,
+codebook). A rerun skips what the ledger holds, so a run killed at any point resumes without losing or
+duplicating a unit. The archive's outputs (units, tables, chart, manifest) are assembled from the parts at the
+end, in path order, so they are the same whatever ran the scoring: one process, a local pool of processes, or a
+Dask cluster.
 
 Scoring composes the library: `read_document`, `Segmenter`, `CodebookClassifier.suggest` over `with_context`
 inputs, `frequency_table`. Memory is bounded: reports are read, scored and written a chunk at a time, and the
@@ -20,7 +21,6 @@ import json
 import logging
 import os
 import resource
-import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
@@ -29,6 +29,7 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
@@ -79,6 +80,8 @@ class ReportResult:
     doc: str
     sha256: str
     records: list[dict] | None = None
+    tables: dict[str, str] = field(default_factory=dict)
+    """The report's own Table 3 and Table 5 files, made here so that the main process only writes."""
     error: str | None = None
 
 
@@ -128,10 +131,15 @@ class Scorer:
                 reports.append(ReportResult(job.doc, job.sha256, error=f"{job.path}: {exc.__class__.__name__}: {exc}"))
                 continue
             segmented = time.perf_counter()
-            reports.append(ReportResult(job.doc, job.sha256, records=self._code(units, job.sha256)))
+            records = self._code(units, job.sha256)
+            coded = time.perf_counter()
+            tables = table_files(frequency_tables([r["category"] for r in records], [r["section"] for r in records],
+                                                  self.codebook))
+            reports.append(ReportResult(job.doc, job.sha256, records=records, tables=tables))
             seconds["read"] += read - started
             seconds["segment"] += segmented - read
-            seconds["classify"] += time.perf_counter() - segmented
+            seconds["classify"] += coded - segmented
+            seconds["tables"] += time.perf_counter() - coded
         return ChunkResult(reports, dict(seconds))
 
     def _code(self, units: list, sha256: str) -> list[dict]:
@@ -168,8 +176,8 @@ def _write_text(target: Path, text: str) -> None:
 class Ledger:
     """The reports whose part file is in place, one JSON line each, appended after the part is written."""
 
-    def __init__(self, path: Path):
-        self.path = path
+    def __init__(self, path: Path, parts: Path):
+        self.path, self.parts = path, parts
         self.entries: dict[str, dict] = {}
         if path.exists():
             raw = path.read_bytes()
@@ -181,6 +189,10 @@ class Ledger:
             for line in complete.decode("utf-8").splitlines():
                 entry = json.loads(line)
                 self.entries[entry["key"]] = entry
+
+    def done(self, key: str) -> bool:
+        """Scored, and its part still there (a part deleted by hand is scored again)."""
+        return key in self.entries and (self.parts / self.entries[key]["part"]).exists()
 
     def add(self, entry: dict) -> None:
         with self.path.open("a", encoding="utf-8") as ledger:
@@ -267,14 +279,7 @@ def _results(config: ScoringConfig, chunks: Iterable[list[Job]], executor: Execu
         yield from (future.result() for future in done)
 
 
-def _worker_without_torch() -> None:
-    """Start-up of a local worker that encodes with an exported model: spaCy's thinc imports torch whenever it is
-    installed, for layers this pipeline does not use, at a cost of some 350 MiB per worker. Marking it missing
-    makes thinc go without it (its import is guarded for that); only in worker processes, which run nothing else."""
-    sys.modules["torch"] = None
-
-
-def _executor(stack: ExitStack, engine: str, workers: int, scheduler: str | None, backend: str) -> Executor | None:
+def _executor(stack: ExitStack, engine: str, workers: int, scheduler: str | None) -> Executor | None:
     if engine == "dask":
         from distributed import Client, LocalCluster
 
@@ -290,21 +295,21 @@ def _executor(stack: ExitStack, engine: str, workers: int, scheduler: str | None
         from concurrent.futures import ProcessPoolExecutor
 
         # spawn, not fork: a forked copy of a process that has started torch or OpenMP threads can hang.
-        return stack.enter_context(ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
-                                                       initializer=None if backend == "torch" else _worker_without_torch))
+        return stack.enter_context(ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")))
     return None
 
 
 # --- outputs ----------------------------------------------------------------------------------------------
 
-def _tables(codes: list, sections: list, codebook: Codebook) -> dict[str, object]:
+def frequency_tables(codes: list, sections: list, codebook: Codebook) -> dict[str, pd.DataFrame]:
+    """Table 3 and Table 5 of coded units, split by report section."""
     return {name: frequency_table(codes, codebook, level, groups=sections) for name, level in LEVELS.items()}
 
 
-def _write_tables(tables: dict, folder: Path, prefix: str) -> None:
-    for name, table in tables.items():
-        _write_text(folder / f"{prefix}{name}.md", to_markdown(table))
-        _write_text(folder / f"{prefix}{name}.csv", table.to_csv(index=False))
+def table_files(tables: dict[str, pd.DataFrame]) -> dict[str, str]:
+    """File name -> contents: each table as markdown and as CSV."""
+    return {f"{name}.{kind}": to_markdown(table) if kind == "md" else table.to_csv(index=False)
+            for name, table in tables.items() for kind in ("md", "csv")}
 
 
 def construct_chart(table5, codebook: Codebook, path: Path, label: str = "this archive") -> None:
@@ -335,7 +340,7 @@ def construct_chart(table5, codebook: Codebook, path: Path, label: str = "this a
 
 
 def assemble(out: Path, entries: list[dict], codebook: Codebook) -> dict:
-    """units.parquet/.csv, per-report and archive tables and the chart, streamed from the part files."""
+    """units.parquet/.csv, the archive's tables and the chart, streamed from the part files one at a time."""
     counts: Counter = Counter()
     parquet_tmp, csv_tmp = out / ".units.parquet.tmp", out / ".units.csv.tmp"
     with pq.ParquetWriter(parquet_tmp, SCHEMA) as parquet, pa_csv.CSVWriter(csv_tmp, SCHEMA) as csv:
@@ -343,15 +348,14 @@ def assemble(out: Path, entries: list[dict], codebook: Codebook) -> dict:
             table = pq.read_table(out / "parts" / entry["part"], schema=SCHEMA)
             parquet.write_table(table)
             csv.write_table(table)
-            codes, sections = table.column("category").to_pylist(), table.column("section").to_pylist()
-            _write_tables(_tables(codes, sections, codebook), out / "tables" / "reports", f"{entry['doc']}.")
-            counts.update(zip(sections, codes))
+            counts.update(zip(table.column("section").to_pylist(), table.column("category").to_pylist()))
     os.replace(parquet_tmp, out / "units.parquet")
     os.replace(csv_tmp, out / "units.csv")
     # The archive tables from counts, not from every unit held in memory.
     pairs = [pair for pair, n in counts.items() for _ in range(n)]
-    tables = _tables([c for _, c in pairs], [s for s, _ in pairs], codebook)
-    _write_tables(tables, out / "tables", "")
+    tables = frequency_tables([c for _, c in pairs], [s for s, _ in pairs], codebook)
+    for name, text in table_files(tables).items():
+        _write_text(out / "tables" / name, text)
     construct_chart(tables["table5"], codebook, out / "constructs.png")
     return {"units": sum(counts.values()), "coded_units": sum(n for (_, c), n in counts.items() if c)}
 
@@ -376,17 +380,21 @@ def run_batch(archive: str | Path, out: str | Path, model_dir: str | Path | None
     """Score every report under `archive` into `out`; returns the run manifest (also `out/manifest.json`).
 
     `engine` "local" scores in this process (`workers` 1) or a pool of `workers` processes (default: one per
-    core); "dask" on a Dask cluster: a local one of `workers` processes, or the one at `scheduler`.
+    core); "dask" on a Dask cluster: a local one of `workers` processes, or the one at `scheduler` (which
+    implies "dask").
     `progress(done, pending)` is called as reports finish.
     """
     from .pipeline import DEFAULT_MODEL
 
     started = time.perf_counter()
     archive, out = Path(archive), Path(out)
+    engine = "dask" if scheduler else engine
     if backend not in BACKENDS:
         raise InputError(f"unknown backend {backend!r}; expected one of {', '.join(BACKENDS)}")
     if engine not in ENGINES:
         raise InputError(f"unknown engine {engine!r}; expected one of {', '.join(ENGINES)}")
+    if chunk_size < 1 or (workers or 0) < 0:
+        raise InputError("the chunk size must be at least 1 and the number of workers at least 0")
     _check_paths(archive, out)
     cores = os.cpu_count() or 1
     workers = workers or cores
@@ -401,19 +409,24 @@ def run_batch(archive: str | Path, out: str | Path, model_dir: str | Path | None
     codebook_sha = _file_sha256(codebook_path)
     scorer = f"{version}/{backend}/{codebook_sha[:12]}"
     pool = engine == "dask" or workers > 1
-    config = ScoringConfig(str(model_dir.resolve()), str(codebook_path.resolve()), backend,
-                           threads=(None if scheduler else max(1, cores // workers)) if pool else cores)
+    if not pool:
+        threads = cores
+    elif scheduler:
+        threads = None  # the cluster's machines are not this one: each backend takes what its machine has
+    else:
+        threads = max(1, cores // workers)
+    config = ScoringConfig(str(model_dir.resolve()), str(codebook_path.resolve()), backend, threads)
 
     out.mkdir(parents=True, exist_ok=True)
     with _exclusive(out):
-        ledger = Ledger(out / "ledger.jsonl")
+        ledger = Ledger(out / "ledger.jsonl", out / "parts")
         jobs, done_keys, errors = [], [], []
         for path in reports:
             doc = path.relative_to(archive).as_posix()
             sha = _file_sha256(path)
             key = part_key(scorer, doc, sha)
             done_keys.append(key)
-            if key not in ledger.entries:
+            if not ledger.done(key):
                 jobs.append(Job(doc, str(path.resolve()), sha))
         skipped = len(reports) - len(jobs)
         if jobs and backend != "torch":
@@ -428,7 +441,7 @@ def run_batch(archive: str | Path, out: str | Path, model_dir: str | Path | None
         scored_units = finished = 0
         # Workers end with this block, before the outputs are assembled, so their peak memory is counted.
         with ExitStack() as stack:
-            executor = _executor(stack, engine, workers, scheduler, backend) if jobs and pool else None
+            executor = _executor(stack, engine, workers, scheduler) if jobs and pool else None
             for result in _results(config, _chunks(jobs, chunk_size), executor, in_flight=2 * workers):
                 stage_seconds.update(result.seconds)
                 for report in result.reports:
@@ -437,7 +450,9 @@ def run_batch(archive: str | Path, out: str | Path, model_dir: str | Path | None
                         errors.append({"doc": report.doc, "error": report.error})
                         continue
                     key = part_key(scorer, report.doc, report.sha256)
-                    _write_part(out / "parts" / f"{key}.parquet", report.records)
+                    _write_part(ledger.parts / f"{key}.parquet", report.records)
+                    for name, text in report.tables.items():
+                        _write_text(out / "tables" / "reports" / f"{report.doc}.{name}", text)
                     ledger.add({"key": key, "doc": report.doc, "input_sha256": report.sha256, "scorer": scorer,
                                 "model": version, "backend": backend, "part": f"{key}.parquet",
                                 "units": len(report.records)})
@@ -446,7 +461,7 @@ def run_batch(archive: str | Path, out: str | Path, model_dir: str | Path | None
                     progress(finished, len(jobs))
         scoring_done = time.perf_counter()
 
-        entries = sorted((ledger.entries[k] for k in done_keys if k in ledger.entries), key=lambda e: e["doc"])
+        entries = sorted((ledger.entries[k] for k in done_keys if ledger.done(k)), key=lambda e: e["doc"])
         totals = assemble(out, entries, codebook) if entries else {"units": 0, "coded_units": 0}
         _write_errors(out / "errors.csv", sorted(errors, key=lambda e: e["doc"]))
         finished_at = time.perf_counter()

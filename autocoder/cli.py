@@ -264,7 +264,7 @@ def batch(archive: Annotated[Path, typer.Argument(help="Folder of reports (.txt,
     with Progress(TextColumn("scoring"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=err, transient=True) as bar:
         task = bar.add_task("scoring", total=None)
-        manifest = run_batch(archive, out, model, codebook, backend=backend, engine="dask" if scheduler else engine,
+        manifest = run_batch(archive, out, model, codebook, backend=backend, engine=engine,
                              workers=workers, scheduler=scheduler, chunk_size=chunk,
                              progress=lambda done, total: bar.update(task, completed=done, total=total))
     counts = manifest["counts"]

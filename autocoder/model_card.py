@@ -29,7 +29,8 @@ def _fmt(value: float | None) -> str:
 
 def _kappa_cell(report: dict | None) -> str:
     if report is None or report["n"] < MIN_UNITS:
-        return f"- ({report['n'] if report else 0} units)"
+        n = report["n"] if report else 0
+        return f"- ({n} unit{'s' if n != 1 else ''})"
     low, high = report["kappa_ci95"]
     return f"{_fmt(report['kappa'])} ({_fmt(low)}-{_fmt(high)})"
 
@@ -52,6 +53,27 @@ def _per_label_table(result: dict, level: str) -> list[str]:
     for label in result[level]["per_label"]:
         rows.append(f"| {label['label']} | {_fmt(label['kappa'])} | {label['support_a']} | {label['support_b']} | {label['agree']} |")
     return rows
+
+
+def _failures(report: dict, train_counts: dict[str, int], below: float = 0.4) -> list[str]:
+    """Categories the model codes poorly in cross-validation, with their training units and the code
+    the model most often gives instead (from the confusion matrix: rows human, columns model)."""
+    labels, matrix = report["confusion"]["labels"], report["confusion"]["matrix"]
+    rows = []
+    for label in report["per_label"]:
+        if label["label"] == "NONE" or label["kappa"] is None or label["kappa"] >= below:
+            continue
+        i = labels.index(label["label"])
+        others = sorted(((count, labels[j]) for j, count in enumerate(matrix[i]) if j != i), reverse=True)
+        count, other = others[0] if others else (0, "-")
+        share = f"{count / max(sum(matrix[i]), 1):.0%}"
+        rows.append(f"| {label['label']} | {_fmt(label['kappa'])} | {train_counts.get(label['label'], 0)} | {other} ({share}) |")
+    if not rows:
+        return [f"No category has a cross-validated kappa below {below}."]
+    return [f"### Categories it codes poorly (cross-validated one-vs-rest kappa below {below})", "",
+            "Few training units, or a neighbouring category that shares its vocabulary, explain most of these.", "",
+            "| category | CV kappa | train units | most often coded instead as (share of its units) |",
+            "|---|---|---|---|", *rows]
 
 
 def render_model_card(model: CodebookClassifier, results: dict, codebook: Codebook) -> str:
@@ -82,7 +104,7 @@ def render_model_card(model: CodebookClassifier, results: dict, codebook: Codebo
         "## Agreement with human codes", "",
         "Cohen's kappa with 95% bootstrap intervals; an abstention counts as NONE. Category level: 27 categories + NONE; "
         "construct level: 6 constructs + NONE.", "",
-        "| data | units | category kappa | construct kappa | abstained |", "|---|---|---|---|---|",
+        "| data | units | category kappa | construct kappa | no category suggested |", "|---|---|---|---|---|",
         _summary_row(f"train, {results['folds']}-fold CV grouped by document", results["cross_validation"]),
     ]
     for name, result in results["held_out"].items():
@@ -96,6 +118,7 @@ def render_model_card(model: CodebookClassifier, results: dict, codebook: Codebo
     if "test" in results["held_out"]:
         lines += ["", "### Per category on `test` (one-vs-rest kappa)", "", *_per_label_table(results["held_out"]["test"], "category"),
                   "", "### Per construct on `test`", "", *_per_label_table(results["held_out"]["test"], "construct")]
+    lines += ["", *_failures(results["cross_validation"]["category"], results["train_counts"])]
     lines += [
         "", "## Limitations", "",
         "- The real training text is not school reports: it is research prose about SEND leadership (NCSL 2011), the paper's "

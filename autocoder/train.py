@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -145,6 +146,7 @@ def train_and_evaluate(model: CodebookClassifier, codebook: Codebook, folds: int
     model.set_params(threshold=chosen["threshold"]).fit(train.inputs, train.codes)
     return {
         "train_units": len(train), "train_documents": len(set(train.groups)), "folds": folds,
+        "train_counts": dict(Counter(train.codes)),
         "threshold": chosen, "coverage_curve": curve,
         "cross_validation": score(train, cv_predicted, codebook),
         "held_out": {name: evaluate(model, data, codebook) for name, data in held_out.items() if len(data)},

@@ -18,10 +18,11 @@ RESULTS = Path(__file__).resolve().parent / "results"
 
 
 class PeakMemory:
-    """Peak resident memory of a process and all its descendants together (sampled every `interval` s), in MiB.
-    The sum over the tree is what a machine must hold: the workers' peaks do not come at separate times."""
+    """Peak memory of a process and all its descendants together (sampled every `interval` s), in MiB: the sum
+    of their proportional set sizes (PSS), so that library pages the workers share are counted once, as the
+    machine holds them. The sum over the tree is what matters: the workers' peaks come at the same time."""
 
-    def __init__(self, pid: int | None = None, interval: float = 0.1):
+    def __init__(self, pid: int | None = None, interval: float = 0.2):
         self.process = psutil.Process(pid or os.getpid())
         self.interval = interval
         self.peak = 0
@@ -35,8 +36,8 @@ class PeakMemory:
                 total = 0
                 for p in tree:
                     try:
-                        total += p.memory_info().rss
-                    except psutil.NoSuchProcess:
+                        total += p.memory_full_info().pss
+                    except (psutil.NoSuchProcess, psutil.AccessDenied):
                         pass
                 self.peak = max(self.peak, total)
             except psutil.NoSuchProcess:

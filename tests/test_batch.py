@@ -14,9 +14,11 @@ from collections import Counter
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
-from autocoder.batch import SCHEMA, assemble, run_batch
+from autocoder.batch import SCHEMA, assemble, frequency_tables, run_batch, table_files
 from autocoder.segment import Segmenter
 
 from .documents import REPORT_LINES, write_docx, write_pdf
@@ -134,7 +136,8 @@ def test_archive_tables_are_the_counts_of_the_units(clean_run, codebook):
 
 
 def test_tables_against_hand_computed_counts(tmp_path, codebook):
-    """Two reports whose codes are known: the tables must show what was counted by hand."""
+    """Two reports whose codes are known: the archive's tables and a report's own must show what was counted
+    by hand."""
     def unit(doc, i, section, category):
         return {"id": f"{doc}:{i}-{i + 1}", "doc": doc, "start": i, "end": i + 1, "text": "x", "section": section,
                 "category": category, "construct": codebook.construct_of(category), "confidence": 0.9,
@@ -146,11 +149,8 @@ def test_tables_against_hand_computed_counts(tmp_path, codebook):
         "b.md": [unit("b.md", 0, "strength", "sendco_role"), unit("b.md", 2, "recommendation", "quality_teaching"),
                  unit("b.md", 4, "recommendation", "curriculum_breadth")],
     }
+    (tmp_path / "parts").mkdir()
     for doc, records in parts.items():
-        import pyarrow as pa
-        import pyarrow.parquet as pq
-
-        (tmp_path / "parts").mkdir(exist_ok=True)
         pq.write_table(pa.Table.from_pylist(records, schema=SCHEMA), tmp_path / "parts" / f"{doc}.parquet")
     totals = assemble(tmp_path, [{"doc": d, "part": f"{d}.parquet"} for d in parts], codebook)
     assert totals == {"units": 7, "coded_units": 6}
@@ -166,11 +166,14 @@ def test_tables_against_hand_computed_counts(tmp_path, codebook):
     assert table5.loc["learner_centredness", ["all n", "all rank", "strength n", "recommendation n"]].tolist() == [4, "1st", 2, 2]
     assert table5.loc["operational_diligence", "strength prop"] == round(1 / 3, 3)
     assert table5.loc["reciprocal_vigilance", "all n"] == 1
-    per_report = pd.read_csv(tmp_path / "tables" / "reports" / "b.md.table5.csv").set_index("construct")
+    b_tables = frequency_tables([r["category"] for r in parts["b.md"]], [r["section"] for r in parts["b.md"]], codebook)
+    per_report = b_tables["table5"].set_index("construct")
     assert per_report["all n"].to_dict() == {"co_constructivism": 0, "collectivism": 0, "learner_centredness": 2,
                                              "reciprocal_vigilance": 0, "operational_diligence": 1,
                                              "transformative_professional_learning": 0}
+    assert per_report.loc["learner_centredness", "recommendation n"] == 2
     assert (tmp_path / "tables" / "table5.md").read_text().startswith("| construct | name | all n | all prop | all rank |")
+    assert table_files(b_tables)["table5.csv"] == b_tables["table5"].to_csv(index=False)
 
 
 def test_rerun_skips_what_is_scored_and_rescores_a_changed_report(archive, clean_run, tmp_path):
@@ -261,3 +264,30 @@ def test_segmenter_is_what_the_batch_uses(clean_run, archive):
     document = read_document(archive / "report_04.md", doc_id="report_04.md")
     expected = [u.id for u in Segmenter().segment(document)]
     assert units(clean_run[0]).query("doc == 'report_04.md'")["id"].tolist() == expected
+
+
+def test_a_half_written_ledger_line_is_dropped_and_a_missing_part_rescored(tmp_path):
+    from autocoder.batch import Ledger
+
+    (tmp_path / "parts").mkdir()
+    (tmp_path / "parts" / "a.parquet").write_bytes(b"")
+    (tmp_path / "ledger.jsonl").write_text('{"key": "a", "part": "a.parquet"}\n{"key": "b", "part": "b.parq')
+    ledger = Ledger(tmp_path / "ledger.jsonl", tmp_path / "parts")
+    assert list(ledger.entries) == ["a"] and ledger.done("a")
+    ledger.add({"key": "c", "part": "c.parquet"})
+    lines = (tmp_path / "ledger.jsonl").read_text().splitlines()
+    assert [json.loads(line)["key"] for line in lines] == ["a", "c"]
+    assert not ledger.done("c")  # recorded, but its part is gone: scored again
+
+
+def test_one_batch_at_a_time_per_results_folder(archive, tmp_path):
+    import fcntl
+
+    from autocoder.errors import InputError
+
+    out = tmp_path / "results"
+    out.mkdir()
+    with (out / ".lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        with pytest.raises(InputError, match="another batch is writing to this results folder"):
+            run_batch(archive, out, backend=BACKEND, workers=1)

@@ -81,7 +81,7 @@ def _row(result: dict, part: str) -> str:
 
 def render_table(results: list[dict]) -> str:
     lines = ["| candidate | data | category kappa | category macro-F1 | construct kappa | construct macro-F1 | "
-             "accuracy | abstained | construct-proportion error |", "|" + "---|" * 9]
+             "accuracy | no category suggested | construct-proportion error |", "|" + "---|" * 9]
     for result in results:
         for part in ("cross_validation", *HELD_OUT):
             lines.append(_row(result, part))
