@@ -55,11 +55,13 @@ def backend_agreement(backends: list[str], data: CodedSet, model_dir: Path = DEF
             "kappa_with_reference_codes": float(cohen_kappa_score(*same)),
             "same_code_as_reference": sum(a == b for a, b in zip(*same)) / len(data),
         })
-    return {"reference": backends[0], "units": len(data), "backends": scores}
+    model = CodebookClassifier.load(model_dir, codebook=codebook)
+    return {"model": model.version, "model_params": model.get_params(deep=False) | {"codebook": None, "encoder": None},
+            "reference": backends[0], "units": len(data), "backends": scores}
 
 
 def to_markdown(result: dict) -> str:
-    lines = [f"Held-out units: {result['units']}; reference backend: {result['reference']}.", "",
+    lines = [f"Model {result['model']}; held-out units: {result['units']}; reference backend: {result['reference']}.", "",
              "| backend | category kappa | Δ | construct kappa | Δ | kappa with reference's codes | same code |",
              "|---|---|---|---|---|---|---|"]
     for backend, s in result["backends"].items():

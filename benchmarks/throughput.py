@@ -2,9 +2,10 @@
 
 One run measures, on one generated archive (benchmarks/make_archive.py):
 
-- stages, in this process: segmentation (`Segmenter`), encoding (each report on its own, as the batch does),
-  the classifier head on those embeddings, and the whole `suggest` (encoding + head), per backend; the TF-IDF
-  baseline's classification (TF-IDF + logistic regression, trained on the train split) for comparison;
+- stages, in this process: segmentation (`Segmenter`), encoding (each report on its own, as the batch does: the
+  units and, for a model that reads context, their neighbours' text), the classifier head on those embeddings,
+  and the whole `suggest` (encoding + head), per backend; the TF-IDF baseline's classification (TF-IDF +
+  logistic regression, trained on the train split) for comparison;
 - end to end: the `autocoder batch` command (read, segment, code, write parts, assemble tables) with 1 and 2
   worker processes, per backend, with the peak memory of its whole process tree; and the TF-IDF baseline's
   read-segment-classify loop in one process (no files written: the floor that segmentation sets);
@@ -30,7 +31,7 @@ from _measure import Stopwatch, batch_command, machine, write_results  # noqa: E
 from make_archive import make_archive  # noqa: E402
 
 from autocoder.backends import BACKENDS  # noqa: E402
-from autocoder.batch import find_reports  # noqa: E402
+from autocoder.batch import encode_batch_size, find_reports  # noqa: E402
 from autocoder.classify import CodebookClassifier, suggestions_from_proba, with_context  # noqa: E402
 from autocoder.codebook import load_codebook  # noqa: E402
 from autocoder.embed import Encoder  # noqa: E402
@@ -59,21 +60,24 @@ def stages(documents, backends: list[str], codebook) -> dict:
         per_report = list(segmenter.segment_many(documents))
     inputs = [with_context(units) for units in per_report]
     n = sum(len(units) for units in per_report)
-    result = {"units": n, "reports": len(documents), "segmentation": rate(n, clock.seconds), "backends": {}}
+    result = {"units": n, "reports": len(documents), "segmentation": rate(n, clock.seconds), "backends": {},
+              "model": CodebookClassifier.load(DEFAULT_MODEL, codebook=codebook).version}
     for backend in backends:
         shared = Encoder(backend=backend)
         shared.encode(["warm up the model"])
         classifier = CodebookClassifier.load(DEFAULT_MODEL, codebook=codebook)
-        encoders = [Encoder(model=shared.model) for _ in per_report]
-        with Stopwatch() as encoding:
-            for encoder, units in zip(encoders, per_report):
-                encoder.encode([u.text for u in units])
+        # As the batch scores: each report on its own, a fresh encoder for each.
+        encoders = [Encoder(model=shared.model, batch_size=encode_batch_size(backend)) for _ in per_report]
+        with Stopwatch() as encoding:  # the units and, for a model that reads context, their neighbours' text
+            for encoder, report in zip(encoders, inputs):
+                classifier.set_params(encoder=encoder).features(report)
         with Stopwatch() as head:  # the embeddings are in each encoder's cache: this is the classifier head alone
             for encoder, report in zip(encoders, inputs):
                 classifier.set_params(encoder=encoder).suggest(report)
         with Stopwatch() as whole:
             for report in inputs:
-                classifier.set_params(encoder=Encoder(model=shared.model)).suggest(report)
+                classifier.set_params(encoder=Encoder(model=shared.model, batch_size=encode_batch_size(backend)))
+                classifier.suggest(report)
         result["backends"][backend] = {"encoding": rate(n, encoding.seconds), "classifier_head": rate(n, head.seconds),
                                        "suggest": rate(n, whole.seconds)}
     tfidf = tfidf_baseline(codebook)
@@ -121,7 +125,7 @@ def to_markdown(result: dict) -> str:
     s = result["stages"]
     lines = [f"Machine: {result['machine']['cpus']} cores, load average {result['machine']['load_average']} at start, "
              f"{result['load_average_at_end']} at end ({result['machine']['date']}). Archive: {result['archive_reports']} "
-             f"generated reports.", "",
+             f"generated reports. Model: {s['model']}.", "",
              f"Stages, one process ({s['units']} units of {s['reports']} reports), units per second:", "",
              "| backend | segmentation | encoding | classifier head | encoding + head |", "|---|---|---|---|---|"]
     for backend, b in s["backends"].items():

@@ -232,6 +232,19 @@ def test_local_pool_and_dask_cluster_give_the_same_results(archive, clean_run, t
     assert_same_results(clean_run[0], tmp_path / "dask")
 
 
+def test_a_running_dask_cluster_is_reached_by_its_scheduler_address(archive, clean_run, tmp_path):
+    """As with a real cluster: the scheduler and its worker run apart from the batch, which only connects."""
+    import logging
+
+    from distributed import LocalCluster
+
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None,
+                      silence_logs=logging.ERROR) as cluster:
+        manifest = run_batch(archive, tmp_path / "remote", backend=BACKEND, scheduler=cluster.scheduler_address)
+    assert manifest["engine"] == "dask" and manifest["scheduler"].startswith("tcp://127.0.0.1:")
+    assert_same_results(clean_run[0], tmp_path / "remote")
+
+
 def test_command_line_errors_are_one_line(tmp_path, archive):
     missing = cli("batch", tmp_path / "nowhere", "--out", tmp_path / "r", check=False)
     assert missing.returncode == 2 and "archive folder not found" in missing.stderr
