@@ -126,7 +126,8 @@ class ExportedEncoder:
 
         # Every new input shape (batch size x tokens) would otherwise leave compiled kernels in a cache that
         # grows with the archive (some 2 MiB a report); without it, memory stays flat at no cost in speed.
-        config = {"PERFORMANCE_HINT": "LATENCY", "CPU_RUNTIME_CACHE_CAPACITY": 0,
+        # Unpinned: worker processes with a thread each would otherwise be pinned to the same core.
+        config = {"PERFORMANCE_HINT": "LATENCY", "CPU_RUNTIME_CACHE_CAPACITY": 0, "ENABLE_CPU_PINNING": False,
                   **({"INFERENCE_NUM_THREADS": threads} if threads else {})}
         compiled = ov.Core().compile_model(str(self.path), "CPU", config)
         request = compiled.create_infer_request()

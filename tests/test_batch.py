@@ -21,11 +21,11 @@ import pytest
 from autocoder.batch import SCHEMA, assemble, frequency_tables, run_batch, table_files
 from autocoder.segment import Segmenter
 
-from .documents import REPORT_LINES, write_docx, write_pdf
+from .documents import write_docx, write_pdf
 
 ROOT = Path(__file__).resolve().parent.parent
 SYNTHETIC = sorted((ROOT / "corpora" / "documents" / "synthetic").glob("report_*.md"))
-BACKEND = "openvino"
+BACKEND = "onnx-int8"  # the command's default
 BAD_FILES = {
     "bad/empty.txt": (b"", "document has no text"),
     "bad/binary.txt": (b"\x00\x01\x02\xff" * 50, "binary file"),
