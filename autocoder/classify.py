@@ -95,14 +95,6 @@ class CodebookClassifier(ClassifierMixin, BaseEstimator):
             self.encoder = Encoder()
         return self.encoder
 
-    def _codebook_examples(self) -> tuple[list[str], list[str]]:
-        texts, labels = [], []
-        for category in self._codebook().categories:
-            for text in (category.description, *category.examples):
-                texts.append(text)
-                labels.append(category.id)
-        return texts, labels
-
     def features(self, X: Sequence[UnitInput]) -> np.ndarray:
         fields = [unit_fields(item) for item in X]
         encoder = self._encoder()
@@ -122,7 +114,7 @@ class CodebookClassifier(ClassifierMixin, BaseEstimator):
         inputs, labels = list(X), list(y)
         weights = list(sample_weight) if sample_weight is not None else [1.0] * len(inputs)
         if self.codebook_weight > 0:
-            book_texts, book_labels = self._codebook_examples()
+            book_texts, book_labels = codebook_examples(codebook)
             inputs += book_texts
             labels += book_labels
             weights += [self.codebook_weight] * len(book_texts)
@@ -214,6 +206,16 @@ class CodebookClassifier(ClassifierMixin, BaseEstimator):
         head = self._head()
         head.classes_, head.coef_, head.intercept_ = classes, coef, intercept
         return head
+
+
+def codebook_examples(codebook: Codebook) -> tuple[list[str], list[str]]:
+    """The codebook's own words as training examples: each category's name and principle, and its examples."""
+    texts, labels = [], []
+    for category in codebook.categories:
+        for text in (category.description, *category.examples):
+            texts.append(text)
+            labels.append(category.id)
+    return texts, labels
 
 
 def tfidf_vectorizer(vocabulary: dict[str, int] | None = None):

@@ -12,15 +12,9 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 
-from autocoder.classify import CodebookClassifier, UnitInput, tfidf_vectorizer, unit_fields
+from autocoder.classify import CodebookClassifier, UnitInput, codebook_examples, tfidf_vectorizer, unit_fields
 from autocoder.codebook import Codebook
 from autocoder.embed import Encoder
-
-
-def _book(codebook: Codebook) -> tuple[list[str], list[str]]:
-    texts = [t for c in codebook.categories for t in (c.description, *c.examples)]
-    labels = [c.id for c in codebook.categories for _ in (c.description, *c.examples)]
-    return texts, labels
 
 
 class TfidfClassifier(ClassifierMixin, BaseEstimator):
@@ -35,7 +29,7 @@ class TfidfClassifier(ClassifierMixin, BaseEstimator):
         texts, labels = [unit_fields(x)[0] for x in X], list(y)
         weights = [1.0] * len(texts)
         if self.codebook_weight > 0:
-            book_texts, book_labels = _book(self.codebook)
+            book_texts, book_labels = codebook_examples(self.codebook)
             texts, labels = texts + book_texts, labels + book_labels
             weights += [self.codebook_weight] * len(book_texts)
         self.pipeline_ = make_pipeline(tfidf_vectorizer(),
@@ -95,7 +89,7 @@ class FineTunedClassifier(ClassifierMixin, BaseEstimator):
         torch.manual_seed(self.seed)
         rng = random.Random(self.seed)
         encoder_model = SentenceTransformer(default_model_path(), device="cpu")
-        book_texts, book_labels = _book(self.codebook)
+        book_texts, book_labels = codebook_examples(self.codebook)
         texts, labels = [unit_fields(x)[0] for x in X] + book_texts, list(y) + book_labels
         label_ids = {label: i for i, label in enumerate(sorted(set(labels)))}
         loss = losses.BatchAllTripletLoss(encoder_model)
