@@ -114,20 +114,10 @@ def train(output: Annotated[Path, typer.Option("--output", "-o", help="Model dir
 
 
 def _coded_file(path: Path, codebook):
-    from .errors import InputError
-    from .io import read_records
+    from .io import read_coded_units
     from .train import CodedSet
 
-    records = []
-    for number, record in read_records(path):
-        code = record.get("category") or "NONE"
-        if not codebook.is_code(code):
-            raise InputError(f"unknown category id {code!r} (codebook {codebook.id!r})", source=str(path), line=number)
-        if not record.get("text"):
-            raise InputError("missing field 'text'", source=str(path), line=number)
-        records.append({"text": record["text"], "category": code, "construct": codebook.construct_of(code),
-                        "doc": record.get("doc") or str(record.get("id", number))})
-    return CodedSet.from_records(records)
+    return CodedSet.from_records(read_coded_units(path, codebook))
 
 
 @app.command()

@@ -83,6 +83,32 @@ def read_codes(path: str | Path, codebook: Codebook, field: str = "category") ->
     return codes
 
 
+def read_coded_units(path: str | Path, codebook: Codebook, source: str | None = None) -> list[dict]:
+    """Human-coded units from a CSV or JSONL file: `text` and `category` (empty: NONE), optionally `id`, `doc`,
+    `start`, `end`, `section` and `coder`, as the exports write them. `source` names the file in errors."""
+    path = Path(path)
+    source = source or str(path)
+    units = []
+    for line, record in read_records(path):
+        text = record.get("text")
+        if not isinstance(text, str) or not text.strip():
+            raise InputError("missing field 'text'", source=source, line=line)
+        code = record.get("category") or NONE_CODE
+        if not isinstance(code, str) or not codebook.is_code(code):
+            raise InputError(f"unknown category id {code!r} (codebook {codebook.id!r})", source=source, line=line)
+        try:
+            start, end = (int(record[k]) if record.get(k) not in (None, "") else None for k in ("start", "end"))
+        except (TypeError, ValueError):
+            raise InputError("'start' and 'end' must be whole numbers", source=source, line=line) from None
+        ref = str(record["id"]) if record.get("id") not in (None, "") else None
+        units.append({"id": ref, "doc": str(record.get("doc") or ref or f"{Path(source).name}:{line}"),
+                      "start": start, "end": end, "text": text, "section": record.get("section") or None,
+                      "category": code, "construct": codebook.construct_of(code), "coder": record.get("coder") or None})
+    if not units:
+        raise InputError("no coded units in the file", source=source)
+    return units
+
+
 def write_jsonl(path: str | Path, records: Iterable[dict]) -> int:
     count = 0
     with Path(path).open("w", encoding="utf-8") as out:

@@ -13,9 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from autocoder.codebook import Codebook
-from autocoder.errors import InputError
-from autocoder.io import read_records, write_csv, write_jsonl
-from autocoder.types import NONE_CODE
+from autocoder.io import read_coded_units, write_csv, write_jsonl
 
 from .. import refi
 from ..auth import STAFF, project_access
@@ -80,26 +78,9 @@ def _record(document: Document, unit: Unit, decision, codebook: Codebook) -> dic
 
 
 def _coded_records(path: Path, codebook: Codebook) -> list[refi.CodedUnit]:
-    """Coded units from a CSV or JSONL file: text and category (empty: NONE), optionally id, doc, start,
-    end, section and coder, as the CSV and JSONL exports write them."""
-    units = []
-    for line, record in read_records(path):
-        text = record.get("text")
-        if not isinstance(text, str) or not text.strip():
-            raise InputError("missing field 'text'", source=path.name, line=line)
-        code = record.get("category") or NONE_CODE
-        if not isinstance(code, str) or not codebook.is_code(code):
-            raise InputError(f"unknown category id {code!r} (codebook {codebook.id!r})", source=path.name, line=line)
-        try:
-            start, end = (int(record[k]) if record.get(k) not in (None, "") else None for k in ("start", "end"))
-        except (TypeError, ValueError):
-            raise InputError("'start' and 'end' must be whole numbers", source=path.name, line=line) from None
-        ref = str(record["id"]) if record.get("id") not in (None, "") else None
-        units.append(refi.CodedUnit(ref, str(record.get("doc") or ref or f"{path.name}:{line}"), start, end, text,
-                                    record.get("section") or None, code, record.get("coder") or None))
-    if not units:
-        raise InputError("no coded units in the file", source=path.name)
-    return units
+    """Coded units from a CSV or JSONL file, as the CSV and JSONL exports write them."""
+    return [refi.CodedUnit(u["id"], u["doc"], u["start"], u["end"], u["text"], u["section"], u["category"], u["coder"])
+            for u in read_coded_units(path, codebook, source=path.name)]
 
 
 @router.post("/projects/{project_id}/training-data", status_code=201, response_model=ImportOut)
