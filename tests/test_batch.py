@@ -21,6 +21,7 @@ import pytest
 from autocoder.batch import SCHEMA, assemble, frequency_tables, run_batch, table_files
 from autocoder.segment import Segmenter
 
+from .commands import run_cli as cli
 from .documents import write_docx, write_pdf
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -33,14 +34,6 @@ BAD_FILES = {
     "bad/broken.pdf": (b"%PDF-1.4 nonsense", "not a readable PDF"),
     "bad/broken.docx": (b"PK nonsense", "not a readable .docx"),
 }
-
-
-def cli(*args, check=True):
-    result = subprocess.run([sys.executable, "-c", "from autocoder.cli import main; main()", *map(str, args)],
-                            capture_output=True, text=True, timeout=300)
-    if check:
-        assert result.returncode == 0, result.stderr
-    return result
 
 
 def units(out: Path) -> pd.DataFrame:

@@ -1,11 +1,10 @@
 """The `autocoder` command as a user runs it: a real process, real files, the real model."""
 
 import json
-import subprocess
-import sys
 
 import pytest
 
+from .commands import run_cli as run
 from .documents import write_docx
 
 REPORT = """# SEND Peer Challenge report
@@ -15,14 +14,6 @@ REPORT = """# SEND Peer Challenge report
 ## Recommendations
 - Ensure that all teachers are responsible for teaching pupils with SEND.
 """
-
-
-def run(*args, check=True):
-    result = subprocess.run([sys.executable, "-c", "from autocoder.cli import main; main()", *map(str, args)],
-                            capture_output=True, text=True, timeout=300)
-    if check:
-        assert result.returncode == 0, result.stderr
-    return result
 
 
 @pytest.fixture(scope="module")
