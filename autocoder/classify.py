@@ -21,15 +21,17 @@ SECTIONS = [s.value for s in Section]
 
 UnitInput = str | Unit | Mapping
 """What the classifier codes: a text, a `Unit`, or a mapping with `text` and optionally `section` and
-`context` (the neighbouring units' text, see `with_context`)."""
+`context` (the neighbouring units' texts, see `with_context`)."""
 
 
-def unit_fields(item: UnitInput) -> tuple[str, str | None, str]:
+def unit_fields(item: UnitInput) -> tuple[str, str | None, tuple[str, ...]]:
+    """Text, section and neighbours' texts of a classifier input (a context given as one string is one neighbour)."""
     if isinstance(item, str):
-        return item, None, ""
+        return item, None, ()
     if isinstance(item, Unit):
-        return item.text, item.section, ""
-    return item["text"], item.get("section"), item.get("context") or ""
+        return item.text, item.section, ()
+    context = item.get("context") or ()
+    return item["text"], item.get("section"), (context,) if isinstance(context, str) else tuple(context)
 
 
 ADJACENT = 80
@@ -37,22 +39,31 @@ ADJACENT = 80
 whitespace, a list marker or a heading."""
 
 
-def neighbour_contexts(records: Sequence[Mapping]) -> list[str]:
-    """For records in document order (`doc`, `start`, `end`, `text`), the text of each one's neighbours."""
+def neighbour_contexts(records: Sequence[Mapping]) -> list[list[str]]:
+    """For records in document order (`doc`, `start`, `end`, `text`), the texts of each one's neighbours."""
     def adjacent(a: Mapping, b: Mapping) -> bool:
         return (a["doc"] == b["doc"] and a.get("source_file") == b.get("source_file")
                 and a.get("end") is not None and b.get("start") is not None and 0 <= b["start"] - a["end"] <= ADJACENT)
 
-    return [" ".join(records[j]["text"] for j, (first, second) in ((i - 1, (i - 1, i)), (i + 1, (i, i + 1)))
-                     if 0 <= j < len(records) and adjacent(records[first], records[second]))
+    return [[records[j]["text"] for j, (first, second) in ((i - 1, (i - 1, i)), (i + 1, (i, i + 1)))
+             if 0 <= j < len(records) and adjacent(records[first], records[second])]
             for i in range(len(records))]
 
 
 def with_context(units: Sequence[Unit]) -> list[dict]:
-    """Segmented units, in document order, as classifier inputs carrying their neighbours' text."""
+    """Segmented units, in document order, as classifier inputs carrying their neighbours' texts."""
     records = [u.to_dict() for u in units]
     return [{"text": u.text, "section": u.section, "context": context}
             for u, context in zip(units, neighbour_contexts(records))]
+
+
+def apply_temperature(proba: np.ndarray, temperature: float) -> np.ndarray:
+    """Temperature scaling of probabilities: the ranking is kept, the confidence sharpened (T < 1) or softened."""
+    if temperature == 1.0:
+        return proba
+    logits = np.log(np.clip(proba, 1e-12, None)) / temperature
+    scaled = np.exp(logits - logits.max(axis=1, keepdims=True))
+    return scaled / scaled.sum(axis=1, keepdims=True)
 
 
 class CodebookClassifier(ClassifierMixin, BaseEstimator):
@@ -63,16 +74,20 @@ class CodebookClassifier(ClassifierMixin, BaseEstimator):
     name, principle and examples are training examples too (weighted by `codebook_weight`).
     `predict` gives None where the top code is NONE or its probability is below `threshold`.
 
-    Features: the unit's embedding; with `context_weight` > 0, the embedding of its neighbours' text
-    (units read in context are coded more consistently); with `use_section`, the report section.
+    Features: the unit's embedding; with `context_weight` > 0, an embedding of its neighbours (units read
+    in context are coded more consistently): of their text joined (`context_encoding="joined"`), or the mean
+    of their own embeddings (`"mean"`, which costs no extra encoding, since the neighbours are units coded
+    in the same batch); with `use_section`, the report section.
     With `tfidf_weight` > 0, a second logistic regression on TF-IDF word n-grams is fitted to the same
     data and the probabilities are mixed: it catches the codebook's exact vocabulary that embeddings blur.
+    `temperature` rescales the probabilities (p ** (1 / T), renormalised) so that confidence matches how
+    often the top code is right; `autocoder.train` fits it on out-of-fold predictions.
     """
 
     def __init__(self, codebook: Codebook | None = None, encoder: Encoder | None = None, C: float = 16.0,
                  codebook_weight: float = 1.0, class_weight: str | None = "balanced", threshold: float = 0.0,
-                 use_section: bool = False, context_weight: float = 0.0, tfidf_weight: float = 0.0,
-                 top_k: int = 3, max_iter: int = 3000):
+                 use_section: bool = False, context_weight: float = 0.0, context_encoding: str = "joined",
+                 tfidf_weight: float = 0.0, temperature: float = 1.0, top_k: int = 3, max_iter: int = 3000):
         self.codebook = codebook
         self.encoder = encoder
         self.C = C
@@ -81,7 +96,9 @@ class CodebookClassifier(ClassifierMixin, BaseEstimator):
         self.threshold = threshold
         self.use_section = use_section
         self.context_weight = context_weight
+        self.context_encoding = context_encoding
         self.tfidf_weight = tfidf_weight
+        self.temperature = temperature
         self.top_k = top_k
         self.max_iter = max_iter
 
@@ -98,13 +115,28 @@ class CodebookClassifier(ClassifierMixin, BaseEstimator):
     def features(self, X: Sequence[UnitInput]) -> np.ndarray:
         fields = [unit_fields(item) for item in X]
         encoder = self._encoder()
-        parts = [encoder.encode([text for text, _, _ in fields])]
+        own = encoder.encode([text for text, _, _ in fields])
+        parts = [own]
         if self.context_weight > 0:
-            # A unit with no neighbours stands as its own context.
-            parts.append(self.context_weight * encoder.encode([context or text for text, _, context in fields]))
+            parts.append(self.context_weight * self._context_embeddings(encoder, fields, own))
         if self.use_section:
             parts.append(np.array([[section == s for s in SECTIONS] for _, section, _ in fields], dtype=np.float32))
         return np.hstack(parts)
+
+    def _context_embeddings(self, encoder: Encoder, fields: list, own: np.ndarray) -> np.ndarray:
+        """One row per unit; a unit with no neighbours stands as its own context."""
+        if self.context_encoding == "joined":
+            return encoder.encode([" ".join(neighbours) or text for text, _, neighbours in fields])
+        if self.context_encoding != "mean":
+            raise InputError(f"context_encoding must be 'joined' or 'mean', not {self.context_encoding!r}")
+        neighbours = encoder.encode([text for _, _, texts in fields for text in texts])
+        rows, offset = own.copy(), 0
+        for i, (_, _, texts) in enumerate(fields):
+            if texts:
+                mean = neighbours[offset:offset + len(texts)].mean(axis=0)
+                rows[i] = mean / max(float(np.linalg.norm(mean)), 1e-12)
+                offset += len(texts)
+        return rows
 
     def fit(self, X: Sequence[UnitInput], y: Sequence[str], sample_weight: Sequence[float] | None = None):
         codebook = self._codebook()
@@ -134,7 +166,7 @@ class CodebookClassifier(ClassifierMixin, BaseEstimator):
         if self.tfidf_weight > 0:
             words = self.tfidf_.transform([unit_fields(x)[0] for x in X])
             proba = (1 - self.tfidf_weight) * proba + self.tfidf_weight * self.tfidf_model_.predict_proba(words)
-        return proba
+        return apply_temperature(proba, self.temperature)
 
     def predict(self, X: Sequence[UnitInput]) -> list[str | None]:
         return [s.category for s in self.suggest(X)]

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 from typing import Annotated, Optional
 
+import click
 import typer
 from rich.console import Console
 from rich.progress import track
@@ -89,12 +90,15 @@ def train(output: Annotated[Path, typer.Option("--output", "-o", help="Model dir
                                                             "default: the corpus's train split.")] = None,
           folds: int = 5, target_precision: float = 0.9,
           context_weight: Annotated[float, typer.Option(help="Weight of the neighbouring units' embedding (0: off).")] = 0.5,
+          context_encoding: Annotated[str, typer.Option(click_type=click.Choice(["mean", "joined"]), help=(
+              "Neighbours as the mean of their own embeddings, or as the embedding of their text joined."))] = "mean",
           section: Annotated[bool, typer.Option("--section/--no-section", help="Use the report section as a feature.")] = True,
           tfidf_weight: Annotated[float, typer.Option(help="Share of a TF-IDF model in the mixed probabilities (0: off).")] = 0.5,
           experiment: Annotated[Optional[Path], typer.Option(help="Experiment results to add to the model card "
                                                                   "(default: training/results when present).")] = None,
           codebook: CodebookOption = None) -> None:
-    """Train a model, choose its abstention threshold by grouped cross-validation, write it with its model card."""
+    """Train a model, fit its temperature and abstention threshold by grouped cross-validation, write it with its
+    model card."""
     from .classify import CodebookClassifier
     from .codebook import load_codebook
     from .model_card import EXPERIMENT_DIR, write_model_card
@@ -103,8 +107,8 @@ def train(output: Annotated[Path, typer.Option("--output", "-o", help="Model dir
     book = load_codebook(codebook)
     train_set = _coded_file(data, book) if data else None
     held_out = {} if data else None
-    model = CodebookClassifier(codebook=book, context_weight=context_weight, use_section=section,
-                               tfidf_weight=tfidf_weight)
+    model = CodebookClassifier(codebook=book, context_weight=context_weight, context_encoding=context_encoding,
+                               use_section=section, tfidf_weight=tfidf_weight)
     results = train_and_evaluate(model, book, folds=folds, target_precision=target_precision,
                                  train=train_set, held_out=held_out)
     model.save(output, extra={"threshold_choice": results["threshold"]})

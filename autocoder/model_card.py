@@ -76,6 +76,16 @@ def _failures(report: dict, train_counts: dict[str, int], below: float = 0.4) ->
             "|---|---|---|---|", *rows]
 
 
+def _calibration(results: dict) -> list[str]:
+    if "temperature" not in results:
+        return []
+    ece = results["out_of_fold_ece"]
+    held = ", ".join(f"`{name}` {r['ece']:.3f}" for name, r in results["held_out"].items() if "ece" in r)
+    return [f"- Calibration: probabilities are temperature-scaled (T = {results['temperature']:.2f}, fitted on the "
+            f"out-of-fold predictions). Expected calibration error of the top code out-of-fold: "
+            f"{ece['before_temperature']:.3f} before scaling, {ece['after_temperature']:.3f} after; held out: {held}."]
+
+
 def render_model_card(model: CodebookClassifier, results: dict, codebook: Codebook) -> str:
     threshold = results["threshold"]
     lines = [
@@ -87,7 +97,9 @@ def render_model_card(model: CodebookClassifier, results: dict, codebook: Codebo
         f"- Head: multinomial logistic regression, C={model.C}, class_weight={model.class_weight}; "
         f"the codebook's category names, principles and examples are training examples too (weight {model.codebook_weight}).",
         f"- Features: the unit's embedding"
-        + (f"; its neighbouring units' embedding (weight {model.context_weight})" if model.context_weight > 0 else "")
+        + (f"; its neighbouring units' embedding (weight {model.context_weight}; "
+           + ("the mean of their own embeddings)" if model.context_encoding == "mean" else "of their text joined)")
+           if model.context_weight > 0 else "")
         + ("; the report section (strength / development / recommendation)" if model.use_section else "") + "."
         + (f" Mixed {1 - model.tfidf_weight:.0%} / {model.tfidf_weight:.0%} with a second logistic regression on "
            "TF-IDF word uni- and bigrams of the unit." if model.tfidf_weight > 0 else ""),
@@ -96,6 +108,7 @@ def render_model_card(model: CodebookClassifier, results: dict, codebook: Codebo
         f"({results['folds']}-fold cross-validation grouped by document). There the model suggests a category for "
         f"{threshold['coverage']:.1%} of units and is right for {_fmt(threshold['precision'])} of them.",
         f"- For fewer, surer suggestions: {_precision_point(threshold)}",
+        *_calibration(results),
         "",
         "## Training data", "",
         f"The corpus's `train` split (`corpora/coded/train.jsonl`, see `corpora/README.md`): {results['train_units']} units "

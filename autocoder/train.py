@@ -10,11 +10,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from scipy.optimize import minimize_scalar
 from sklearn.metrics import cohen_kappa_score, f1_score
 from sklearn.model_selection import GroupKFold
 
 from .agreement import agreement, compare, to_constructs
-from .classify import CodebookClassifier, neighbour_contexts, suggestions_from_proba
+from .classify import CodebookClassifier, apply_temperature, neighbour_contexts, suggestions_from_proba
 from .codebook import Codebook
 from .corpus import SPLITS, load_split
 from .quantify import proportions
@@ -75,6 +76,41 @@ def cross_val_proba(model, data: CodedSet, folds: int = 5) -> tuple[np.ndarray, 
     return proba, classes
 
 
+def fit_temperature(proba: np.ndarray, classes: np.ndarray, codes: Sequence[str]) -> float:
+    """The temperature that minimises the negative log-likelihood of the human codes under held-out
+    (out-of-fold) probabilities: temperature scaling, one parameter, so it cannot reorder the codes."""
+    column = {str(c): i for i, c in enumerate(classes)}
+    rows = np.array([i for i, code in enumerate(codes) if code in column])
+    truth = np.array([column[codes[i]] for i in rows])
+
+    def nll(log_t: float) -> float:
+        scaled = apply_temperature(proba[rows], float(np.exp(log_t)))
+        return float(-np.log(np.clip(scaled[np.arange(len(rows)), truth], 1e-12, None)).mean())
+
+    return float(np.exp(minimize_scalar(nll, bounds=(np.log(0.05), np.log(20.0)), method="bounded").x))
+
+
+def expected_calibration_error(confidence: np.ndarray, correct: np.ndarray, bins: int = 10) -> tuple[float, list[dict]]:
+    """ECE of the top code's probability over equal-width confidence bins, and the bins (a reliability diagram)."""
+    edges = np.linspace(0, 1, bins + 1)
+    table, ece = [], 0.0
+    for low, high in zip(edges[:-1], edges[1:]):
+        inside = (confidence > low) & (confidence <= high)
+        if inside.any():
+            ece += inside.mean() * abs(correct[inside].mean() - confidence[inside].mean())
+            table.append({"bin": [float(low), float(high)], "n": int(inside.sum()),
+                          "confidence": float(confidence[inside].mean()), "accuracy": float(correct[inside].mean())})
+    return float(ece), table
+
+
+def top_code_calibration(proba: np.ndarray, classes: np.ndarray, codes: Sequence[str | None]) -> tuple[float, list[dict]]:
+    """`expected_calibration_error` of the top code against the human codes (units without a category code left out)."""
+    coded = np.array([code is not None for code in codes])
+    best = proba[coded].argmax(axis=1)
+    correct = np.asarray(classes, dtype=object)[best] == np.asarray(codes, dtype=object)[coded]
+    return expected_calibration_error(proba[coded][np.arange(len(best)), best], correct)
+
+
 def coverage_curve(proba: np.ndarray, classes: np.ndarray, codes: Sequence[str]) -> list[dict]:
     """For each threshold: the share of units given a category, how often that category is right,
     and Cohen's kappa with the human codes when the model abstains below it (abstention counts as NONE)."""
@@ -128,26 +164,35 @@ def score(data: CodedSet, predicted: Sequence[str | None], codebook: Codebook) -
 
 
 def evaluate(model: CodebookClassifier, data: CodedSet, codebook: Codebook) -> dict:
-    return score(data, model.predict(data.inputs), codebook)
+    proba = model.predict_proba(data.inputs)
+    suggestions = suggestions_from_proba(proba, model.classes_, codebook, model.threshold)
+    return {**score(data, [s.category for s in suggestions], codebook),
+            "ece": top_code_calibration(proba, model.classes_, data.codes)[0]}
 
 
 def train_and_evaluate(model: CodebookClassifier, codebook: Codebook, folds: int = 5,
                        target_precision: float = 0.9, train: CodedSet | None = None,
                        held_out: dict[str, CodedSet] | None = None) -> dict:
-    """Cross-validate on the training split, set the abstention threshold, fit on all of it, score held-out splits."""
+    """Cross-validate on the training split, fit the temperature and the abstention threshold on the out-of-fold
+    probabilities, fit on all of it, score held-out splits."""
     train = (train if train is not None else CodedSet.from_split("train")).category_coded()
     if held_out is None:
         held_out = {s: CodedSet.from_split(s) for s in SPLITS if s != "train"}
     started = time.perf_counter()
-    proba, classes = cross_val_proba(model, train, folds)
+    proba, classes = cross_val_proba(model.set_params(temperature=1.0), train, folds)
+    temperature = fit_temperature(proba, classes, train.codes)
+    ece_before = top_code_calibration(proba, classes, train.codes)[0]
+    proba = apply_temperature(proba, temperature)
     curve = coverage_curve(proba, classes, train.codes)
     chosen = choose_threshold(curve, target_precision)
     cv_predicted = [s.category for s in suggestions_from_proba(proba, classes, codebook, chosen["threshold"])]
-    model.set_params(threshold=chosen["threshold"]).fit(train.inputs, train.codes)
+    model.set_params(threshold=chosen["threshold"], temperature=temperature).fit(train.inputs, train.codes)
     return {
         "train_units": len(train), "train_documents": len(set(train.groups)), "folds": folds,
         "train_counts": dict(Counter(train.codes)),
-        "threshold": chosen, "coverage_curve": curve,
+        "temperature": temperature, "threshold": chosen, "coverage_curve": curve,
+        "out_of_fold_ece": {"before_temperature": ece_before,
+                            "after_temperature": top_code_calibration(proba, classes, train.codes)[0]},
         "cross_validation": score(train, cv_predicted, codebook),
         "held_out": {name: evaluate(model, data, codebook) for name, data in held_out.items() if len(data)},
         "train_seconds": round(time.perf_counter() - started, 1),

@@ -41,8 +41,8 @@ def small_model(codebook, encoder, study_units):
     """The default configuration, trained on the paper's framework examples (the study's own coding) plus the
     codebook text."""
     coded = [u for u in study_units if u["category"]]
-    return CodebookClassifier(codebook=codebook, encoder=encoder, context_weight=0.5, use_section=True,
-                              tfidf_weight=0.5).fit(
+    return CodebookClassifier(codebook=codebook, encoder=encoder, context_weight=0.5, context_encoding="mean",
+                              use_section=True, tfidf_weight=0.5).fit(
         [u["text"] for u in coded], [u["category"] for u in coded])
 
 

@@ -86,9 +86,24 @@ def test_context_and_section_are_features(small_model):
     assert not np.allclose(small_model.predict_proba([plain]), small_model.predict_proba([in_context]))
 
 
+def test_mean_context_is_the_normalised_mean_of_the_neighbours_embeddings(encoder):
+    from autocoder.classify import CodebookClassifier
+
+    model = CodebookClassifier(encoder=encoder, context_weight=1.0, context_encoding="mean")
+    neighbours = ["The SENDCo leads training.", "Parents are welcomed."]
+    features = model.features([{"text": "Teachers adapt lessons.", "context": neighbours},
+                               {"text": "A unit on its own.", "context": []}])
+    mean = encoder.encode(neighbours).mean(axis=0)
+    assert np.allclose(features[0, 384:], mean / np.linalg.norm(mean), atol=1e-6)
+    assert np.allclose(features[1, 384:], features[1, :384])
+    joined = CodebookClassifier(encoder=encoder, context_weight=1.0).features(
+        [{"text": "Teachers adapt lessons.", "context": neighbours}])
+    assert np.allclose(joined[0, 384:], encoder.encode([" ".join(neighbours)])[0])
+
+
 def test_neighbours_give_context_only_within_a_document():
     from autocoder.classify import with_context
     from autocoder.types import Unit
 
     units = [Unit("a", 0, 10, "First unit."), Unit("a", 11, 25, "Second unit."), Unit("b", 0, 9, "Other doc.")]
-    assert [u["context"] for u in with_context(units)] == ["Second unit.", "First unit.", ""]
+    assert [u["context"] for u in with_context(units)] == [["Second unit."], ["First unit."], []]

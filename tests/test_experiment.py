@@ -26,7 +26,8 @@ def test_experiment_and_analysis_write_their_results(tmp_path):
                     "--subset", "150", "--steps", "1", "--batch", "20", "--out", str(tmp_path)],
                    check=True, capture_output=True, timeout=900)
     analysis = json.loads((tmp_path / "analysis.json").read_text())
-    assert 0 <= analysis["ece"]["test"] <= 1
+    assert set(analysis["ece"]) == {"cross_validation, raw", "cross_validation, scaled", "test, raw", "test, scaled"}
+    assert all(0 <= value <= 1 for value in analysis["ece"].values()) and analysis["temperature"] > 0
     assert [p["reviewed"] for p in analysis["learning_curve"]["random"]] == [0, 20]
     assert set(analysis["quantification"]) == {"test", "test_synthetic"}
     for name in ("reliability.png", "coverage.png", "learning_curve.png"):

@@ -23,24 +23,13 @@ from sklearn.metrics import cohen_kappa_score  # noqa: E402
 from autocoder.codebook import load_codebook  # noqa: E402
 from autocoder.embed import Encoder  # noqa: E402
 from autocoder.quantify import adjusted_proportions, misclassification_rates, proportions  # noqa: E402
-from autocoder.train import CodedSet, coverage_curve, cross_val_proba, fresh  # noqa: E402
+from autocoder.classify import apply_temperature  # noqa: E402
+from autocoder.train import (CodedSet, coverage_curve, cross_val_proba, fit_temperature, fresh,  # noqa: E402
+                             top_code_calibration)
 from autocoder.types import NONE_CODE  # noqa: E402
 
 from .candidates import BY_NAME  # noqa: E402
 from .experiment import RESULTS_DIR, load_data  # noqa: E402
-
-
-def expected_calibration_error(confidence: np.ndarray, correct: np.ndarray, bins: int = 10) -> tuple[float, list[dict]]:
-    edges = np.linspace(0, 1, bins + 1)
-    table, ece = [], 0.0
-    for low, high in zip(edges[:-1], edges[1:]):
-        inside = (confidence > low) & (confidence <= high)
-        if inside.any():
-            gap = abs(correct[inside].mean() - confidence[inside].mean())
-            ece += inside.mean() * gap
-            table.append({"bin": [float(low), float(high)], "n": int(inside.sum()),
-                          "confidence": float(confidence[inside].mean()), "accuracy": float(correct[inside].mean())})
-    return float(ece), table
 
 
 def top(proba: np.ndarray, classes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -122,14 +111,21 @@ def main(argv: list[str] | None = None) -> None:
     codebook = load_codebook()
     train, held_out = load_data(args.subset)
     build = BY_NAME[name].build(codebook, Encoder())
-    proba, classes = cross_val_proba(build, train, args.folds)
+    raw_proba, classes = cross_val_proba(build, train, args.folds)
+    # The temperature is fitted on out-of-fold predictions, as `autocoder train` fits it; `test` stays unseen.
+    temperature = fit_temperature(raw_proba, classes, train.codes)
+    proba = apply_temperature(raw_proba, temperature)
     model = fresh(build).fit(train.inputs, train.codes)
+    raw_test = aligned(model, held_out["test"], classes)
+    model.set_params(temperature=temperature)
 
-    oof_code, oof_conf = top(proba, classes)
-    ece_oof, bins_oof = expected_calibration_error(oof_conf, oof_code == np.asarray(train.codes, dtype=object))
-    test_proba = aligned(model, held_out["test"], classes)
-    test_code, test_conf = top(test_proba, classes)
-    ece_test, bins_test = expected_calibration_error(test_conf, test_code == np.asarray(held_out["test"].codes, dtype=object))
+    oof_code, _ = top(proba, classes)
+    ece, bins = {}, {}
+    for label, (p, codes) in {"cross_validation, raw": (raw_proba, train.codes),
+                              "cross_validation, scaled": (proba, train.codes),
+                              "test, raw": (raw_test, held_out["test"].codes),
+                              "test, scaled": (apply_temperature(raw_test, temperature), held_out["test"].codes)}.items():
+        ece[label], bins[label] = top_code_calibration(p, classes, codes)
     curve_oof = coverage_curve(proba, classes, train.codes)
     curves_held = {n: coverage_curve(aligned(model, d, classes), classes, d.codes) for n, d in held_out.items()}
     at90 = next((p for p in curve_oof if p["precision"] is not None and p["precision"] >= 0.9), None)
@@ -137,8 +133,7 @@ def main(argv: list[str] | None = None) -> None:
     learning = learning_curve(build, train, held_out["test_synthetic"], args.batch, args.steps)
     quant = quantification(oof_code, train, model, held_out, codebook)
 
-    results = {"candidate": name, "ece": {"cross_validation": ece_oof, "test": ece_test},
-               "reliability": {"cross_validation": bins_oof, "test": bins_test},
+    results = {"candidate": name, "temperature": temperature, "ece": ece, "reliability": bins,
                "coverage": {"cross_validation": curve_oof, **curves_held},
                "threshold_at_90_precision": at90, "at_that_threshold_held_out": at90_held,
                "learning_curve": learning, "quantification": quant}
@@ -183,8 +178,10 @@ def _plots(results: dict, out: Path) -> None:
 
 def render(results: dict) -> str:
     lines = [f"# Analysis of `{results['candidate']}`", "",
-             f"Expected calibration error of the top code's probability: {results['ece']['cross_validation']:.3f} "
-             f"(out-of-fold on train), {results['ece']['test']:.3f} (held-out `test`). ![reliability](reliability.png)", ""]
+             f"Expected calibration error of the top code's probability, before (raw) and after temperature "
+             f"scaling (T = {results['temperature']:.2f}, fitted on the out-of-fold predictions): "
+             + ", ".join(f"{label} {value:.3f}" for label, value in results["ece"].items())
+             + ". ![reliability](reliability.png)", ""]
     at90 = results["threshold_at_90_precision"]
     if at90:
         held = ", ".join(f"`{n}`: precision {_f(p['precision'])} at coverage {p['coverage']:.1%}"

@@ -142,5 +142,9 @@ CANDIDATES = [
     Candidate("ensemble_tfidf_minilm", "(e) mean of (a) and (c) + context + section",
               lambda b, e: CodebookClassifier(codebook=b, encoder=e, context_weight=0.5, use_section=True,
                                               tfidf_weight=0.5)),
+    Candidate("ensemble_mean_context", "(e) as ensemble_tfidf_minilm, context as the mean of the neighbours' "
+              "embeddings (no extra encoding)",
+              lambda b, e: CodebookClassifier(codebook=b, encoder=e, context_weight=0.5, context_encoding="mean",
+                                              use_section=True, tfidf_weight=0.5)),
 ]
 BY_NAME = {c.name: c for c in CANDIDATES}
