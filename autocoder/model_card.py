@@ -80,10 +80,12 @@ def _calibration(results: dict) -> list[str]:
     if "temperature" not in results:
         return []
     ece = results["out_of_fold_ece"]
-    held = ", ".join(f"`{name}` {r['ece']:.3f}" for name, r in results["held_out"].items() if "ece" in r)
+    held = ", ".join(f"`{name}` {r['ece_before_temperature']:.3f} → {r['ece']:.3f}"
+                     for name, r in results["held_out"].items() if "ece" in r)
     return [f"- Calibration: probabilities are temperature-scaled (T = {results['temperature']:.2f}, fitted on the "
-            f"out-of-fold predictions). Expected calibration error of the top code out-of-fold: "
-            f"{ece['before_temperature']:.3f} before scaling, {ece['after_temperature']:.3f} after; held out: {held}."]
+            f"out-of-fold predictions). Expected calibration error of the top code, before → after scaling: "
+            f"out-of-fold {ece['before_temperature']:.3f} → {ece['after_temperature']:.3f}; held out: {held}. "
+            "Where the held-out text differs from the training text, scaling fitted in-distribution need not help."]
 
 
 def render_model_card(model: CodebookClassifier, results: dict, codebook: Codebook) -> str:

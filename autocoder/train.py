@@ -166,8 +166,10 @@ def score(data: CodedSet, predicted: Sequence[str | None], codebook: Codebook) -
 def evaluate(model: CodebookClassifier, data: CodedSet, codebook: Codebook) -> dict:
     proba = model.predict_proba(data.inputs)
     suggestions = suggestions_from_proba(proba, model.classes_, codebook, model.threshold)
+    unscaled = apply_temperature(proba, 1 / model.temperature)  # undoes the model's temperature exactly
     return {**score(data, [s.category for s in suggestions], codebook),
-            "ece": top_code_calibration(proba, model.classes_, data.codes)[0]}
+            "ece": top_code_calibration(proba, model.classes_, data.codes)[0],
+            "ece_before_temperature": top_code_calibration(unscaled, model.classes_, data.codes)[0]}
 
 
 def train_and_evaluate(model: CodebookClassifier, codebook: Codebook, folds: int = 5,
