@@ -18,7 +18,7 @@ from .errors import install as install_errors
 from .middleware import BodyLimit, RequestLog
 from .modelstore import ModelStore, shared_encoder
 from .orm import Job, ModelVersion, utcnow
-from .routers import analysis, documents, exchange, health, learning, projects, review, users
+from .routers import analysis, documents, exchange, health, learning, pages, projects, review, users
 from .settings import Settings
 
 log = logging.getLogger("autocoder.api")
@@ -79,8 +79,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title="autocoder review service", description=DESCRIPTION, version="0.1.0", lifespan=lifespan)
     app.state.context = context
     install_errors(app)
-    for module in (health, users, projects, documents, review, analysis, exchange, learning):
+    for module in (health, users, projects, documents, review, analysis, exchange, learning, pages):
         app.include_router(module.router)
+    app.mount("/review/static", pages.static, name="review-static")
     app.add_middleware(BodyLimit, max_bytes=settings.max_upload_bytes)
     app.add_middleware(RequestLog)
     return app

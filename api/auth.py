@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from collections.abc import Callable
+from datetime import datetime, timedelta
 
 from fastapi import Depends, HTTPException
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -15,7 +16,7 @@ from autocoder.errors import InputError
 
 from .deps import get_session
 from .errors import Conflict
-from .orm import Member, Project, Token, User
+from .orm import Member, Project, Token, User, utcnow
 
 ROLES = ("admin", "researcher", "reviewer")
 STAFF = ("admin", "researcher")
@@ -29,11 +30,13 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def issue_token(session: Session, user: User) -> str:
-    """A new random token for `user`; only its hash is stored, so this is the one time it is seen."""
+def issue_token(session: Session, user: User, lifetime: timedelta | None = None) -> tuple[str, datetime | None]:
+    """A new random token for `user` and when it expires (None: never); only its hash is stored, so this is
+    the one time it is seen."""
     token = secrets.token_urlsafe(32)
-    session.add(Token(user_id=user.id, token_hash=hash_token(token)))
-    return token
+    expires_at = utcnow() + lifetime if lifetime is not None else None
+    session.add(Token(user_id=user.id, token_hash=hash_token(token), expires_at=expires_at))
+    return token, expires_at
 
 
 def create_user(session: Session, name: str, role: str) -> tuple[User, str]:
@@ -44,7 +47,8 @@ def create_user(session: Session, name: str, role: str) -> tuple[User, str]:
     user = User(name=name, role=role)
     session.add(user)
     session.flush()
-    return user, issue_token(session, user)
+    token, _ = issue_token(session, user)
+    return user, token
 
 
 def current_user(credentials: HTTPAuthorizationCredentials | None = Depends(_bearer),
@@ -55,6 +59,8 @@ def current_user(credentials: HTTPAuthorizationCredentials | None = Depends(_bea
     token = session.scalar(select(Token).where(Token.token_hash == hash_token(credentials.credentials)))
     if token is None:
         raise HTTPException(401, "invalid token", headers=challenge)
+    if token.expires_at is not None and token.expires_at <= utcnow():
+        raise HTTPException(401, "token expired", headers=challenge)
     return token.user
 
 

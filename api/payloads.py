@@ -5,11 +5,23 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainSerializer
 
 UTC = Annotated[datetime, PlainSerializer(lambda d: d.replace(tzinfo=timezone.utc).isoformat(), return_type=str)]
 """Stored as naive UTC; sent with its zone."""
-Name = Annotated[str, Field(min_length=1, max_length=200, pattern=r"\S")]
+
+
+def _no_nul(value: str) -> str:
+    if "\x00" in value:
+        raise ValueError("must not contain NUL characters (U+0000)")
+    return value
+
+
+Text = Annotated[str, AfterValidator(_no_nul)]
+"""A string that is stored or looked up: PostgreSQL's text type cannot hold NUL."""
+Name = Annotated[Text, Field(min_length=1, max_length=200, pattern=r"\S")]
+MAX_INT = 2**31 - 1
+"""The databases' integer columns hold up to this."""
 Status = Literal["pending", "accepted", "rejected", "recoded"]
 
 
@@ -37,8 +49,14 @@ class UserWithToken(UserOut):
     token: str = Field(description="Shown once: only its hash is stored.")
 
 
+class TokenIn(BaseModel):
+    expires_in_days: int | None = Field(None, ge=1, le=3650, description="The token stops working after this many "
+                                                                         "days; it never expires if omitted.")
+
+
 class TokenOut(BaseModel):
     token: str
+    expires_at: UTC | None = None
 
 
 class ProjectIn(BaseModel):
@@ -112,7 +130,7 @@ class UnitOut(Orm):
     construct_: Construct
     version: int = Field(description="Decisions made so far: send it back as expected_version with a decision.")
     suggestion: SuggestionOut | None
-    decision: DecisionOut | None = Field(description="The latest decision.")
+    decision: DecisionOut | None = Field(description="The decision in force (the latest not undone).")
 
 
 class UnitDetail(UnitOut):
@@ -125,11 +143,12 @@ class UnitPage(BaseModel):
 
 
 class DecisionIn(BaseModel):
-    action: Literal["accept", "reject", "recode"] = Field(
-        description="accept the suggestion, reject it (no category applies), or recode to `category`")
-    expected_version: int = Field(ge=0, description="The unit version the reviewer saw.")
-    category: str | None = Field(None, max_length=200, description="The category id, for recode only.")
-    comment: str | None = Field(None, max_length=5000)
+    action: Literal["accept", "reject", "recode", "undo"] = Field(
+        description="accept the suggestion, reject it (no category applies), recode to `category`, or undo your "
+                    "decision in force (the unit returns to the state before it; the undo logs the code it withdrew)")
+    expected_version: int = Field(ge=0, le=MAX_INT, description="The unit version the reviewer saw.")
+    category: Text | None = Field(None, max_length=200, description="The category id, for recode only.")
+    comment: Text | None = Field(None, max_length=5000)
 
 
 class DecisionResult(BaseModel):
@@ -147,7 +166,7 @@ class ModelOut(Orm):
 
 
 class ActivateIn(BaseModel):
-    version: str
+    version: Text
 
 
 class JobOut(Orm):
@@ -187,3 +206,15 @@ class TrainingPage(BaseModel):
 class ResuggestOut(BaseModel):
     units: int
     model_version: str | None
+
+
+class ReviewerProgress(BaseModel):
+    name: str
+    units: int = Field(description="Units on which a decision of theirs is in force.")
+
+
+class ProgressOut(BaseModel):
+    units: int
+    reviewed: int = Field(description="Units not pending.")
+    reviewers: list[ReviewerProgress] = Field(description="Most units first; a unit two reviewers decided counts "
+                                                          "for both.")

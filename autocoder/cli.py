@@ -5,9 +5,8 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Literal, Optional
 
-import click
 import typer
 from rich.console import Console
 from rich.progress import track
@@ -90,7 +89,7 @@ def train(output: Annotated[Path, typer.Option("--output", "-o", help="Model dir
                                                             "default: the corpus's train split.")] = None,
           folds: int = 5, target_precision: float = 0.9,
           context_weight: Annotated[float, typer.Option(help="Weight of the neighbouring units' embedding (0: off).")] = 0.5,
-          context_encoding: Annotated[str, typer.Option(click_type=click.Choice(["mean", "joined"]), help=(
+          context_encoding: Annotated[Literal["mean", "joined"], typer.Option(help=(
               "Neighbours as the mean of their own embeddings, or as the embedding of their text joined."))] = "mean",
           section: Annotated[bool, typer.Option("--section/--no-section", help="Use the report section as a feature.")] = True,
           tfidf_weight: Annotated[float, typer.Option(help="Share of a TF-IDF model in the mixed probabilities (0: off).")] = 0.5,

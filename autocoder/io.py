@@ -9,39 +9,49 @@ from pathlib import Path
 
 from .codebook import Codebook
 from .errors import InputError
-from .readers import decode_text
+from .readers import check_text, decode_text
 from .types import NONE_CODE
 
+MAX_OFFSET = 2**31
+"""Character offsets are stored as 32-bit integers; no report comes near this."""
 
-def _lines(path: Path) -> Iterator[tuple[int, str]]:
+
+def _lines(path: Path, source: str) -> Iterator[tuple[int, str]]:
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
-        raise InputError("file not found", source=str(path)) from None
-    text = decode_text(raw, str(path))
+        raise InputError("file not found", source=source) from None
+    text = decode_text(raw, source)
     for number, line in enumerate(text.splitlines(), start=1):
         if line.strip():
             yield number, line
 
 
-def read_records(path: str | Path) -> list[tuple[int, dict]]:
-    """(line number, record) pairs from a .jsonl or .csv file."""
+def read_records(path: str | Path, source: str | None = None) -> list[tuple[int, dict]]:
+    """(line number, record) pairs from a .jsonl or .csv file; `source` names the file in errors."""
     path = Path(path)
+    source = source or str(path)
     if path.suffix.lower() == ".csv":
-        rows = list(_lines(path))
+        rows = list(_lines(path, source))
         if not rows:
             return []
         reader = csv.DictReader([line for _, line in rows])
-        return [(rows[i + 1][0], dict(record)) for i, record in enumerate(reader)]
-    records = []
-    for number, line in _lines(path):
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise InputError(f"malformed JSON ({exc.msg} at column {exc.colno})", source=str(path), line=number) from None
-        if not isinstance(record, dict):
-            raise InputError("expected a JSON object on each line", source=str(path), line=number)
-        records.append((number, record))
+        records = [(rows[i + 1][0], dict(record)) for i, record in enumerate(reader)]
+    else:
+        records = []
+        for number, line in _lines(path, source):
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise InputError(f"malformed JSON ({exc.msg} at column {exc.colno})", source=source,
+                                 line=number) from None
+            if not isinstance(record, dict):
+                raise InputError("expected a JSON object on each line", source=source, line=number)
+            records.append((number, record))
+    for number, record in records:  # JSON escapes (\u0000, \ud800) can spell what no text file holds
+        for value in record.values():
+            if isinstance(value, str):
+                check_text(value, source, number)
     return records
 
 
@@ -89,7 +99,7 @@ def read_coded_units(path: str | Path, codebook: Codebook, source: str | None = 
     path = Path(path)
     source = source or str(path)
     units = []
-    for line, record in read_records(path):
+    for line, record in read_records(path, source):
         text = record.get("text")
         if not isinstance(text, str) or not text.strip():
             raise InputError("missing field 'text'", source=source, line=line)
@@ -98,8 +108,12 @@ def read_coded_units(path: str | Path, codebook: Codebook, source: str | None = 
             raise InputError(f"unknown category id {code!r} (codebook {codebook.id!r})", source=source, line=line)
         try:
             start, end = (int(record[k]) if record.get(k) not in (None, "") else None for k in ("start", "end"))
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             raise InputError("'start' and 'end' must be whole numbers", source=source, line=line) from None
+        if any(offset is not None and not 0 <= offset < MAX_OFFSET for offset in (start, end)):
+            raise InputError(f"'start' and 'end' must be from 0 to {MAX_OFFSET - 1:,}", source=source, line=line)
+        if not isinstance(record.get("coder") or "", str):
+            raise InputError("field 'coder' must be a name (a string)", source=source, line=line)
         ref = str(record["id"]) if record.get("id") not in (None, "") else None
         units.append({"id": ref, "doc": str(record.get("doc") or ref or f"{Path(source).name}:{line}"),
                       "start": start, "end": end, "text": text, "section": record.get("section") or None,

@@ -20,7 +20,9 @@ from ..auth import STAFF, project_access
 from ..coding import project_codebook
 from ..deps import get_session
 from ..errors import Conflict
-from ..orm import Decision, Project, Unit, User
+from ..orm import Project, Unit
+from ..payloads import ProgressOut, ReviewerProgress
+from .review import standing, unit_histories
 
 router = APIRouter(tags=["agreement and tables"])
 
@@ -62,13 +64,8 @@ def reviewer_agreement(project: Project = Depends(project_access(*STAFF)), sessi
                                                                "with the most units in common."),
                        b: str | None = None, document_id: int | None = None,
                        section: Section | None = SectionQuery, resamples: int = ResamplesQuery) -> dict:
-    """Two reviewers' codes (each one's latest decision) on the units both decided."""
-    unit_ids = _units(project, document_id, section).with_only_columns(Unit.id)
-    rows = session.execute(select(Decision.unit_id, User.name, Decision.code).join(User, User.id == Decision.reviewer_id)
-                           .where(Decision.unit_id.in_(unit_ids)).order_by(Decision.unit_id, Decision.version))
-    codes: dict[str, dict[int, str]] = defaultdict(dict)
-    for unit_id, reviewer, code in rows:
-        codes[reviewer][unit_id] = code  # later decisions replace earlier ones
+    """Two reviewers' codes (each one's latest decision in force) on the units both decided."""
+    codes = _reviewer_codes(session, _units(project, document_id, section).with_only_columns(Unit.id))
     if (a is None) != (b is None):
         raise InputError("name both reviewers (a and b), or neither")
     if a is None:
@@ -80,6 +77,27 @@ def reviewer_agreement(project: Project = Depends(project_access(*STAFF)), sessi
     if not common:
         raise Conflict(f"no unit has been decided by both {a!r} and {b!r}")
     return _report([codes[a][u] for u in common], [codes[b][u] for u in common], project, resamples, a=a, b=b)
+
+
+def _reviewer_codes(session: Session, unit_ids) -> dict[str, dict[int, str]]:
+    """{reviewer: {unit id: code}} from the decisions in force (undone ones do not count)."""
+    codes: dict[str, dict[int, str]] = defaultdict(dict)
+    for unit_id, history in unit_histories(session, unit_ids).items():
+        for decision in standing(history):
+            codes[decision.reviewer.name][unit_id] = decision.code  # later decisions replace earlier ones
+    return codes
+
+
+@router.get("/projects/{project_id}/progress", response_model=ProgressOut)
+def progress(project: Project = Depends(project_access(*STAFF)), session: Session = Depends(get_session),
+             document_id: int | None = None) -> ProgressOut:
+    """How much is reviewed, and how many units each reviewer has reviewed."""
+    query = _units(project, document_id, None)
+    statuses = session.scalars(query.with_only_columns(Unit.status)).all()
+    codes = _reviewer_codes(session, query.with_only_columns(Unit.id))
+    reviewers = sorted((ReviewerProgress(name=name, units=len(units)) for name, units in codes.items()),
+                       key=lambda r: (-r.units, r.name))
+    return ProgressOut(units=len(statuses), reviewed=sum(s != "pending" for s in statuses), reviewers=reviewers)
 
 
 @router.get("/projects/{project_id}/frequencies", responses={200: {"content": {"text/markdown": {}, "text/csv": {}}}})

@@ -22,7 +22,7 @@ from ..deps import get_context, get_session
 from ..errors import Conflict
 from ..orm import Document, Project, Unit
 from ..payloads import DocumentDetail, DocumentOut, UploadOut
-from ..uploads import discard, save_upload
+from ..uploads import check_printable, discard, save_upload
 
 router = APIRouter(tags=["documents"])
 
@@ -35,6 +35,7 @@ DocName = Annotated[str | None, Form(max_length=300, description="Default: the f
 def _check_name(session: Session, project: Project, name: str) -> None:
     if not name.strip():
         raise InputError("document name is empty")
+    check_printable(name, "document name")
     if session.scalar(select(Document.id).where(Document.project_id == project.id, Document.name == name)):
         raise Conflict(f"project already has a document named {name!r}")
 
@@ -43,17 +44,18 @@ def _upload(session: Session, context: Context, project: Project, file: UploadFi
             name: str | None, parse) -> UploadOut:
     """Save the upload, parse it into a document and units, store them with suggestions; on bad input,
     nothing is kept."""
-    saved = save_upload(file, suffixes, context.settings.uploads_dir / str(project.id))
+    filename, saved = save_upload(file, suffixes, context.settings.uploads_dir / str(project.id))
     try:
-        name = name or Path(Path(file.filename).name).stem
+        name = name or Path(filename).stem
         _check_name(session, project, name)
         document, units, refs = parse(saved, name)
-        row, unit_rows = store_document(session, context, project, document, Path(file.filename).name,
-                                        str(saved), units, refs)
+        row, unit_rows = store_document(session, context, project, document, filename, str(saved), units, refs)
         session.commit()
-    except Exception:
+    except Exception as exc:
         session.rollback()
         discard(saved)
+        if isinstance(exc, InputError) and exc.source == str(saved):
+            raise exc.with_source(filename) from None  # the name the sender knows, not the server's path
         raise
     return UploadOut(id=row.id, name=row.name, filename=row.filename, units=len(unit_rows),
                      created_at=row.created_at, model_version=project.model_version if unit_rows else None)

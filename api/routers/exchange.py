@@ -77,10 +77,10 @@ def _record(document: Document, unit: Unit, decision, codebook: Codebook) -> dic
     }
 
 
-def _coded_records(path: Path, codebook: Codebook) -> list[refi.CodedUnit]:
+def _coded_records(path: Path, codebook: Codebook, source: str) -> list[refi.CodedUnit]:
     """Coded units from a CSV or JSONL file, as the CSV and JSONL exports write them."""
     return [refi.CodedUnit(u["id"], u["doc"], u["start"], u["end"], u["text"], u["section"], u["category"], u["coder"])
-            for u in read_coded_units(path, codebook, source=path.name)]
+            for u in read_coded_units(path, codebook, source=source)]
 
 
 @router.post("/projects/{project_id}/training-data", status_code=201, response_model=ImportOut)
@@ -95,9 +95,9 @@ def import_training_data(file: Annotated[UploadFile, File(description="Coded uni
         units = refi.read_qdpx(data, codebook, filename, max_bytes=10 * context.settings.max_upload_bytes)
     else:
         with tempfile.TemporaryDirectory() as tmp:
-            path = Path(tmp) / filename
+            path = Path(tmp) / f"upload{Path(filename).suffix.lower()}"  # the client's name may not fit a file system
             path.write_bytes(data)
-            units = _coded_records(path, codebook)
+            units = _coded_records(path, codebook, filename)
     for unit in units:
         check_section(unit.section, filename)
     session.add_all(TrainingExample(project_id=project.id, ref=u.ref, doc=u.doc, start=u.start, end=u.end,

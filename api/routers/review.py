@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from collections import defaultdict
+from collections.abc import Iterable
+from typing import Literal, NoReturn
 
 from fastapi import APIRouter, Depends, HTTPException, Query
 from sqlalchemy import func, literal, select, update
@@ -31,11 +33,32 @@ def decision_out(decision: Decision, codebook: Codebook) -> DecisionOut:
                        suggestion_id=decision.suggestion_id, created_at=decision.created_at)
 
 
+def standing(history: Iterable[Decision]) -> list[Decision]:
+    """The decisions of a unit's log (oldest first) still in force: an undo withdraws the latest one in force."""
+    kept: list[Decision] = []
+    for decision in history:
+        if decision.action == "undo":
+            kept.pop()
+        else:
+            kept.append(decision)
+    return kept
+
+
+def unit_histories(session: Session, unit_ids) -> dict[int, list[Decision]]:
+    """Each unit's decision log, oldest first (units without decisions left out)."""
+    rows = session.scalars(select(Decision).where(Decision.unit_id.in_(unit_ids)).order_by(Decision.version))
+    histories: dict[int, list[Decision]] = defaultdict(list)
+    for decision in rows:
+        histories[decision.unit_id].append(decision)
+    return histories
+
+
 def latest_decisions(session: Session, unit_ids: list[int]) -> dict[int, Decision]:
+    """Each unit's decision in force, the one its status and code come from (units with none left out)."""
     if not unit_ids:
         return {}
-    rows = session.scalars(select(Decision).where(Decision.unit_id.in_(unit_ids)).order_by(Decision.version))
-    return {d.unit_id: d for d in rows}
+    return {unit_id: kept[-1] for unit_id, history in unit_histories(session, unit_ids).items()
+            if (kept := standing(history))}
 
 
 def unit_out(unit: Unit, decision: Decision | None, codebook: Codebook, cls=UnitOut, **extra) -> UnitOut:
@@ -104,7 +127,8 @@ def get_unit_detail(unit_id: int, project: Project = Depends(project_access(*ANY
     codebook = project_codebook(project)
     unit = get_unit(session, project, unit_id)
     history = session.scalars(select(Decision).where(Decision.unit_id == unit.id).order_by(Decision.version)).all()
-    return unit_out(unit, history[-1] if history else None, codebook, UnitDetail,
+    kept = standing(history)
+    return unit_out(unit, kept[-1] if kept else None, codebook, UnitDetail,
                     decisions=[decision_out(d, codebook) for d in history])
 
 
@@ -121,33 +145,63 @@ def list_decisions(unit_id: int, project: Project = Depends(project_access(*ANYO
              responses={409: {"description": "The unit changed since the reviewer saw it; the body has its current state."}})
 def decide(unit_id: int, body: DecisionIn, project: Project = Depends(project_access("reviewer")),
            reviewer: User = Depends(current_user), session: Session = Depends(get_session)):
-    """Accept the suggestion, reject it (no category applies) or recode the unit to another category.
+    """Accept the suggestion, reject it (no category applies), recode the unit to another category, or undo
+    your decision in force (the unit returns to the state before it; the log keeps both).
 
     `expected_version` is the unit version the reviewer saw: if another decision came first, nothing
     is stored and the answer is 409 with the unit as it is now.
     """
     codebook = project_codebook(project)
     unit = get_unit(session, project, unit_id)
-    code = _code_for(body, unit, codebook)
+    if body.action == "undo":
+        if unit.version != body.expected_version:  # what is in force may have changed: check before judging it
+            _stale(session, project, unit_id, body.expected_version, codebook)
+        status, code, logged, restored = _undo(body, unit, reviewer, session)
+    else:
+        status, code = STATUS_OF[body.action], _code_for(body, unit, codebook)
+        logged = code
     # Check and bump the version in one statement: of two concurrent decisions on the same version,
     # the database lets exactly one match.
     bumped = session.execute(
         update(Unit).where(Unit.id == unit.id, Unit.version == body.expected_version)
-        .values(version=Unit.version + 1, status=STATUS_OF[body.action], code=code)
+        .values(version=Unit.version + 1, status=status, code=code)
         .execution_options(synchronize_session=False))
     if bumped.rowcount != 1:
         session.rollback()
-        current = get_unit(session, project, unit_id)
-        latest = latest_decisions(session, [current.id]).get(current.id)
-        raise Conflict(f"unit {unit_id} is at version {current.version}, not {body.expected_version}: "
-                       "someone decided it since you loaded it; review it again",
-                       {"unit": unit_out(current, latest, codebook).model_dump(mode="json", by_alias=True)})
-    decision = Decision(unit_id=unit.id, version=body.expected_version + 1, action=body.action, code=code,
+        _stale(session, project, unit_id, body.expected_version, codebook)
+    decision = Decision(unit_id=unit.id, version=body.expected_version + 1, action=body.action, code=logged,
                         suggestion_id=unit.suggestion_id, reviewer_id=reviewer.id, comment=body.comment)
     session.add(decision)
     session.commit()
+    in_force = restored if body.action == "undo" else decision
     unit = get_unit(session, project, unit_id)
-    return DecisionResult(unit=unit_out(unit, decision, codebook), decision=decision_out(decision, codebook))
+    return DecisionResult(unit=unit_out(unit, in_force, codebook), decision=decision_out(decision, codebook))
+
+
+def _stale(session: Session, project: Project, unit_id: int, expected: int, codebook: Codebook) -> NoReturn:
+    current = get_unit(session, project, unit_id)
+    latest = latest_decisions(session, [current.id]).get(current.id)
+    raise Conflict(f"unit {unit_id} is at version {current.version}, not {expected}: "
+                   "someone decided it since you loaded it; review it again",
+                   {"unit": unit_out(current, latest, codebook).model_dump(mode="json", by_alias=True)})
+
+
+def _undo(body: DecisionIn, unit: Unit, reviewer: User, session: Session):
+    """(status, code) the unit returns to, the code the undo logs (the one it withdraws) and the decision
+    back in force (None: the unit is pending again)."""
+    if body.category is not None:
+        raise InputError("'category' goes with recode only, not undo")
+    kept = standing(unit_histories(session, [unit.id]).get(unit.id, []))
+    if not kept:
+        raise InputError(f"unit {unit.id} has no decision in force to undo")
+    withdrawn = kept[-1]
+    if withdrawn.reviewer_id != reviewer.id:
+        raise HTTPException(403, f"the decision in force on unit {unit.id} is {withdrawn.reviewer.name}'s; "
+                                 "only they can undo it (recode the unit instead)")
+    restored = kept[-2] if len(kept) > 1 else None
+    if restored is None:
+        return "pending", None, withdrawn.code, None
+    return STATUS_OF[restored.action], restored.code, withdrawn.code, restored
 
 
 def _code_for(body: DecisionIn, unit: Unit, codebook: Codebook) -> str:

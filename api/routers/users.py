@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from fastapi import APIRouter, Depends, HTTPException
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -9,7 +11,7 @@ from sqlalchemy.orm import Session
 from ..auth import ANYONE, create_user, issue_token, require
 from ..deps import get_session
 from ..orm import User
-from ..payloads import TokenOut, UserIn, UserOut, UserWithToken
+from ..payloads import TokenIn, TokenOut, UserIn, UserOut, UserWithToken
 
 router = APIRouter(tags=["users"])
 
@@ -27,13 +29,16 @@ def list_users(session: Session = Depends(get_session), _admin: User = Depends(r
 
 
 @router.post("/users/{user_id}/tokens", status_code=201, response_model=TokenOut)
-def new_token(user_id: int, session: Session = Depends(get_session), _admin: User = Depends(require("admin"))):
+def new_token(user_id: int, body: TokenIn | None = None, session: Session = Depends(get_session),
+              _admin: User = Depends(require("admin"))):
+    """A new token for the user, valid for `expires_in_days` if given; their other tokens keep working."""
     user = session.get(User, user_id)
     if user is None:
         raise HTTPException(404, f"no user {user_id}")
-    token = issue_token(session, user)
+    days = body.expires_in_days if body else None
+    token, expires_at = issue_token(session, user, timedelta(days=days) if days else None)
     session.commit()
-    return TokenOut(token=token)
+    return TokenOut(token=token, expires_at=expires_at)
 
 
 @router.get("/me", response_model=UserOut)

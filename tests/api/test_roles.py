@@ -65,6 +65,7 @@ ENDPOINTS = [
     ("POST", "/projects/{pid}/units/{uid}/decisions", (REVIEWER,), 201, _decision),
     ("GET", "/projects/{pid}/agreement/model?resamples=100", STAFF, 200, None),
     ("GET", "/projects/{pid}/agreement/reviewers?resamples=100", STAFF, 200, None),
+    ("GET", "/projects/{pid}/progress", STAFF, 200, None),
     ("GET", "/projects/{pid}/frequencies", STAFF, 200, None),
     ("GET", "/projects/{pid}/export?format=csv", STAFF, 200, None),
     ("POST", "/projects/{pid}/training-data", STAFF, 201, lambda s, i: {

@@ -1,0 +1,1 @@
+"""The bad-input corpus: small cases as files here, large ones made by `generate`."""
