@@ -17,6 +17,7 @@ from autocoder.errors import InputError
 from .deps import get_session
 from .errors import Conflict
 from .orm import Member, Project, Token, User, utcnow
+from .payloads import RowId
 
 ROLES = ("admin", "researcher", "reviewer")
 STAFF = ("admin", "researcher")
@@ -80,7 +81,7 @@ def require(*roles: str) -> Callable[..., User]:
 def project_access(*roles: str) -> Callable[..., Project]:
     """A dependency giving the path's project, for a caller with one of `roles`; reviewers only see
     the projects they are assigned to."""
-    def dependency(project_id: int, user: User = Depends(current_user),
+    def dependency(project_id: RowId, user: User = Depends(current_user),
                    session: Session = Depends(get_session)) -> Project:
         _check_role(user, roles)
         project = session.get(Project, project_id)

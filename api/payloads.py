@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Annotated, Literal
 
+from annotated_types import Interval
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainSerializer
 
 UTC = Annotated[datetime, PlainSerializer(lambda d: d.replace(tzinfo=timezone.utc).isoformat(), return_type=str)]
@@ -22,6 +23,8 @@ Text = Annotated[str, AfterValidator(_no_nul)]
 Name = Annotated[Text, Field(min_length=1, max_length=200, pattern=r"\S")]
 MAX_INT = 2**31 - 1
 """The databases' integer columns hold up to this."""
+RowId = Annotated[int, Interval(ge=1, le=MAX_INT)]
+"""A stored row's id in a path, query or body: out of range is a 422, never a database error."""
 Status = Literal["pending", "accepted", "rejected", "recoded"]
 
 
@@ -74,7 +77,7 @@ class ProjectOut(Orm):
 
 
 class MemberIn(BaseModel):
-    user_id: int
+    user_id: RowId
 
 
 class DocumentOut(Orm):

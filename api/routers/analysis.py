@@ -21,7 +21,7 @@ from ..coding import project_codebook
 from ..deps import get_session
 from ..errors import Conflict
 from ..orm import Project, Unit
-from ..payloads import ProgressOut, ReviewerProgress
+from ..payloads import ProgressOut, ReviewerProgress, RowId
 from .review import standing, unit_histories
 
 router = APIRouter(tags=["agreement and tables"])
@@ -46,7 +46,7 @@ def _report(first: list, second: list, project: Project, resamples: int, **about
 
 @router.get("/projects/{project_id}/agreement/model")
 def model_agreement(project: Project = Depends(project_access(*STAFF)), session: Session = Depends(get_session),
-                    document_id: int | None = None, section: Section | None = SectionQuery,
+                    document_id: RowId | None = None, section: Section | None = SectionQuery,
                     resamples: int = ResamplesQuery) -> dict:
     """The model's suggestions against the reviewers' current codes, over reviewed units: Cohen's kappa
     (with a bootstrap 95% interval), Krippendorff's alpha, per-label kappa and confusion, by category and
@@ -62,7 +62,7 @@ def model_agreement(project: Project = Depends(project_access(*STAFF)), session:
 def reviewer_agreement(project: Project = Depends(project_access(*STAFF)), session: Session = Depends(get_session),
                        a: str | None = Query(None, description="Reviewer name; with b, or neither for the pair "
                                                                "with the most units in common."),
-                       b: str | None = None, document_id: int | None = None,
+                       b: str | None = None, document_id: RowId | None = None,
                        section: Section | None = SectionQuery, resamples: int = ResamplesQuery) -> dict:
     """Two reviewers' codes (each one's latest decision in force) on the units both decided."""
     codes = _reviewer_codes(session, _units(project, document_id, section).with_only_columns(Unit.id))
@@ -90,7 +90,7 @@ def _reviewer_codes(session: Session, unit_ids) -> dict[str, dict[int, str]]:
 
 @router.get("/projects/{project_id}/progress", response_model=ProgressOut)
 def progress(project: Project = Depends(project_access(*STAFF)), session: Session = Depends(get_session),
-             document_id: int | None = None) -> ProgressOut:
+             document_id: RowId | None = None) -> ProgressOut:
     """How much is reviewed, and how many units each reviewer has reviewed."""
     query = _units(project, document_id, None)
     statuses = session.scalars(query.with_only_columns(Unit.status)).all()
@@ -107,7 +107,7 @@ def frequencies(project: Project = Depends(project_access(*STAFF)), session: Ses
                 codes: Literal["current", "reviewed", "model"] = Query(
                     "current", description="current: a unit's decision, else its suggestion; reviewed: decided "
                                            "units only; model: the suggestions"),
-                document_id: int | None = None, section: Section | None = SectionQuery,
+                document_id: RowId | None = None, section: Section | None = SectionQuery,
                 by_section: bool = Query(False, description="A column per report section."),
                 published: bool = Query(False, description="The codebook's own published frequencies instead."),
                 format: Literal["json", "csv", "md"] = "json"):

@@ -21,7 +21,7 @@ from ..context import Context
 from ..deps import get_context, get_session
 from ..errors import Conflict
 from ..orm import Document, Project, Unit
-from ..payloads import DocumentDetail, DocumentOut, UploadOut
+from ..payloads import DocumentDetail, DocumentOut, RowId, UploadOut
 from ..uploads import check_printable, discard, save_upload
 
 router = APIRouter(tags=["documents"])
@@ -105,7 +105,7 @@ def list_documents(project: Project = Depends(project_access(*ANYONE)), session:
 
 
 @router.get("/projects/{project_id}/documents/{document_id}", response_model=DocumentDetail)
-def get_document(document_id: int, project: Project = Depends(project_access(*ANYONE)),
+def get_document(document_id: RowId, project: Project = Depends(project_access(*ANYONE)),
                  session: Session = Depends(get_session)):
     document = session.get(Document, document_id)
     if document is None or document.project_id != project.id:

@@ -18,7 +18,7 @@ from ..context import Context
 from ..deps import get_context, get_session
 from ..modelstore import shared_encoder
 from ..orm import Job, ModelVersion, Project, TrainingExample, Unit, User, utcnow
-from ..payloads import ActivateIn, JobOut, ModelOut, ProjectOut, ResuggestOut
+from ..payloads import ActivateIn, JobOut, ModelOut, ProjectOut, ResuggestOut, RowId
 from .projects import project_out
 
 router = APIRouter(tags=["models"])
@@ -45,7 +45,7 @@ def retrain(background: BackgroundTasks, project: Project = Depends(project_acce
 
 
 @router.get("/projects/{project_id}/jobs/{job_id}", response_model=JobOut)
-def get_job(job_id: int, project: Project = Depends(project_access(*STAFF)), session: Session = Depends(get_session)):
+def get_job(job_id: RowId, project: Project = Depends(project_access(*STAFF)), session: Session = Depends(get_session)):
     job = session.get(Job, job_id)
     if job is None or job.project_id != project.id:
         raise HTTPException(404, f"no job {job_id} in project {project.id}")

@@ -19,7 +19,8 @@ from ..coding import project_codebook
 from ..deps import get_session
 from ..errors import Conflict
 from ..orm import Decision, Project, Suggestion, Unit, User
-from ..payloads import DecisionIn, DecisionOut, DecisionResult, Status, SuggestionOut, UnitDetail, UnitOut, UnitPage
+from ..payloads import (DecisionIn, DecisionOut, DecisionResult, RowId, Status, SuggestionOut, UnitDetail, UnitOut,
+                        UnitPage)
 
 router = APIRouter(tags=["review"])
 
@@ -83,7 +84,7 @@ def _check_code(codebook: Codebook, code: str, what: str) -> None:
 
 @router.get("/projects/{project_id}/units", response_model=UnitPage)
 def list_units(project: Project = Depends(project_access(*ANYONE)), session: Session = Depends(get_session),
-               document_id: int | None = None, status: Status | None = None,
+               document_id: RowId | None = None, status: Status | None = None,
                category: str | None = Query(None, description="The unit's code: its decision's, else its suggestion's "
                                                                "(NONE: no category)."),
                construct: str | None = Query(None, description="Construct of that code."),
@@ -121,7 +122,7 @@ def list_units(project: Project = Depends(project_access(*ANYONE)), session: Ses
 
 
 @router.get("/projects/{project_id}/units/{unit_id}", response_model=UnitDetail)
-def get_unit_detail(unit_id: int, project: Project = Depends(project_access(*ANYONE)),
+def get_unit_detail(unit_id: RowId, project: Project = Depends(project_access(*ANYONE)),
                     session: Session = Depends(get_session)):
     """A unit with its whole decision history."""
     codebook = project_codebook(project)
@@ -133,7 +134,7 @@ def get_unit_detail(unit_id: int, project: Project = Depends(project_access(*ANY
 
 
 @router.get("/projects/{project_id}/units/{unit_id}/decisions", response_model=list[DecisionOut])
-def list_decisions(unit_id: int, project: Project = Depends(project_access(*ANYONE)),
+def list_decisions(unit_id: RowId, project: Project = Depends(project_access(*ANYONE)),
                    session: Session = Depends(get_session)):
     codebook = project_codebook(project)
     unit = get_unit(session, project, unit_id)
@@ -143,7 +144,7 @@ def list_decisions(unit_id: int, project: Project = Depends(project_access(*ANYO
 
 @router.post("/projects/{project_id}/units/{unit_id}/decisions", status_code=201, response_model=DecisionResult,
              responses={409: {"description": "The unit changed since the reviewer saw it; the body has its current state."}})
-def decide(unit_id: int, body: DecisionIn, project: Project = Depends(project_access("reviewer")),
+def decide(unit_id: RowId, body: DecisionIn, project: Project = Depends(project_access("reviewer")),
            reviewer: User = Depends(current_user), session: Session = Depends(get_session)):
     """Accept the suggestion, reject it (no category applies), recode the unit to another category, or undo
     your decision in force (the unit returns to the state before it; the log keeps both).

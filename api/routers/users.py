@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from ..auth import ANYONE, create_user, issue_token, require
 from ..deps import get_session
 from ..orm import User
-from ..payloads import TokenIn, TokenOut, UserIn, UserOut, UserWithToken
+from ..payloads import RowId, TokenIn, TokenOut, UserIn, UserOut, UserWithToken
 
 router = APIRouter(tags=["users"])
 
@@ -29,7 +29,7 @@ def list_users(session: Session = Depends(get_session), _admin: User = Depends(r
 
 
 @router.post("/users/{user_id}/tokens", status_code=201, response_model=TokenOut)
-def new_token(user_id: int, body: TokenIn | None = None, session: Session = Depends(get_session),
+def new_token(user_id: RowId, body: TokenIn | None = None, session: Session = Depends(get_session),
               _admin: User = Depends(require("admin"))):
     """A new token for the user, valid for `expires_in_days` if given; their other tokens keep working."""
     user = session.get(User, user_id)
