@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from autocoder.classify import CodebookClassifier
 from autocoder.codebook import load_codebook
 
+from .coding import remove_orphan_uploads
 from .context import Context
 from .db import make_engine, migrate, session_factory
 from .errors import install as install_errors
@@ -64,6 +65,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     with sessions() as session:
         initial_model = register_initial_model(session, settings.model_dir)
         fail_interrupted_jobs(session)
+        for folder in remove_orphan_uploads(session, settings.uploads_dir):
+            log.warning("removed an upload no document refers to (the service stopped while storing it)",
+                        extra={"path": str(folder)})
     context = Context(settings, engine, sessions, models, initial_model)
     if settings.demo:
         from .demo import load_demo

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import re
+import shutil
+from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -65,6 +68,22 @@ def store_document(session: Session, context: Context, project: Project, documen
     session.flush()
     suggest(session, context, project, units_rows)
     return row, units_rows
+
+
+UPLOAD_FOLDER = re.compile(r"[0-9a-f]{32}")
+"""The folder `save_upload` makes for each upload (a uuid4 in hex)."""
+
+
+def remove_orphan_uploads(session: Session, uploads_dir: Path) -> list[Path]:
+    """Remove saved uploads that no document refers to: a stop between saving the file and committing the
+    document (whose rows are stored in that one transaction) leaves the file alone. Run at start, before
+    requests, by the one service process that writes to this data directory; the folders removed."""
+    kept = {Path(path).parent.name for path in session.scalars(select(Document.stored_path))}
+    orphans = [folder for folder in sorted(uploads_dir.glob("*/*"))
+               if folder.is_dir() and UPLOAD_FOLDER.fullmatch(folder.name) and folder.name not in kept]
+    for folder in orphans:
+        shutil.rmtree(folder)
+    return orphans
 
 
 def classifier_inputs(units: list[Unit]) -> list[dict]:

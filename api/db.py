@@ -25,7 +25,10 @@ def make_engine(url: str) -> Engine:
             cursor.close()
 
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    # A pooled connection is tested before use and replaced if the server dropped it (a restart, a failover),
+    # so the service recovers without a restart; connecting gives up after a few seconds when the server is out
+    # of reach, and the request gets a 503 rather than hanging.
+    return create_engine(url, pool_pre_ping=True, connect_args={"connect_timeout": 5})
 
 
 def migrate(engine: Engine) -> None:

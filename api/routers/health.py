@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends
-from fastapi.responses import JSONResponse
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from ..context import Context
 from ..deps import get_context
+from ..errors import database_unavailable
 
 router = APIRouter(tags=["operations"])
 
@@ -26,5 +26,5 @@ def ready(context: Context = Depends(get_context)):
         with context.engine.connect() as connection:
             connection.execute(text("SELECT 1"))
     except SQLAlchemyError as exc:
-        return JSONResponse({"status": "unavailable", "database": str(exc.__class__.__name__)}, status_code=503)
+        return database_unavailable(status="unavailable", database=exc.__class__.__name__)
     return {"status": "ready", "model": context.initial_model}

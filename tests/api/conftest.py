@@ -1,29 +1,24 @@
 """The service under test: a real app over HTTP (TestClient), a real database file or server, the small model.
 
-Database tests run on SQLite and on PostgreSQL. The PostgreSQL server is a throwaway one started
-here on 127.0.0.1 from Debian's `postgresql` package binaries; without them those variants are skipped.
+Database tests run on SQLite and on PostgreSQL. The PostgreSQL server is a throwaway one started on
+127.0.0.1 from Debian's `postgresql` package binaries (`benchmarks.reliability.server.Postgres`); without them
+those variants are skipped.
 """
 
 from __future__ import annotations
 
-import glob
 import io
-import os
-import pwd
-import shutil
-import socket
-import subprocess
-import tempfile
-import uuid
 import zipfile
 from contextlib import contextmanager
-from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 
 from api import Settings, create_app
 from api.cli import create_admin
+from benchmarks.reliability.server import Postgres, PostgresUnavailable
+from benchmarks.reliability.server import free_port as _free_port  # noqa: F401 (test_serve's)
+from benchmarks.reliability.server import new_database as new_postgres_database
 
 REPORT = """# SEND Peer Challenge report: Oak Lane Primary
 
@@ -41,56 +36,15 @@ REPORT = """# SEND Peer Challenge report: Oak Lane Primary
 """
 
 
-def _postgres_bin() -> Path | None:
-    on_path = shutil.which("pg_ctl")
-    candidates = [Path(on_path).parent] if on_path else []
-    candidates += [Path(p) for p in sorted(glob.glob("/usr/lib/postgresql/*/bin"), reverse=True)]
-    return next((d for d in candidates if (d / "initdb").exists() and (d / "pg_ctl").exists()), None)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="session")
 def postgres_server():
     """A libpq URL of a fresh PostgreSQL server on 127.0.0.1, stopped and removed after the session."""
-    bindir = _postgres_bin()
-    if bindir is None:
-        pytest.skip("PostgreSQL server binaries (initdb, pg_ctl) not found; `apt-get install postgresql` to run "
-                    "the PostgreSQL variants")
-    root = Path(tempfile.mkdtemp(prefix="autocoder-pg-"))
-    run_as = []
-    if os.geteuid() == 0:  # PostgreSQL refuses to run as root: run it as Debian's postgres user
-        try:
-            account = pwd.getpwnam("postgres")
-        except KeyError:
-            pytest.skip("running as root and there is no 'postgres' user to run PostgreSQL as")
-        os.chown(root, account.pw_uid, account.pw_gid)
-        run_as = ["runuser", "-u", "postgres", "--"]
-    port = _free_port()
-    data = root / "data"
-    subprocess.run([*run_as, bindir / "initdb", "-D", data, "-U", "autocoder", "--auth=trust", "-E", "UTF8",
-                    "--no-sync"], check=True, capture_output=True)
-    options = f"-c listen_addresses=127.0.0.1 -p {port} -k {root} -c fsync=off -c full_page_writes=off"
-    subprocess.run([*run_as, bindir / "pg_ctl", "-D", data, "-l", root / "log", "-w", "-o", options, "start"],
-                   check=True, capture_output=True)
     try:
-        yield f"postgresql://autocoder@127.0.0.1:{port}"
-    finally:
-        subprocess.run([*run_as, bindir / "pg_ctl", "-D", data, "-m", "immediate", "stop"], capture_output=True)
-        shutil.rmtree(root, ignore_errors=True)
-
-
-def new_postgres_database(server: str) -> str:
-    import psycopg
-
-    name = f"t_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(f"{server}/postgres", autocommit=True) as connection:
-        connection.execute(f'CREATE DATABASE "{name}"')
-    return f"{server}/{name}"
+        server = Postgres()
+    except PostgresUnavailable as exc:
+        pytest.skip(f"{exc}: needed for the PostgreSQL variants")
+    with server:
+        yield server.url
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])

@@ -1,0 +1,157 @@
+"""A soak: steady mixed traffic against a real `autocoder serve` process on loopback, for a bounded time,
+while the server process's memory (RSS) and open file descriptors are sampled once a second.
+
+The traffic is what a team generates: review queue pages, unit details, decisions (some on stale versions:
+409), document lists, small uploads, CSV exports, readiness probes, and the usual mistakes (no token, a unit
+that does not exist, a malformed decision). Every kind has its expected statuses; anything else, or no answer,
+is an error. A warm-up of the same traffic comes first (caches, lazily loaded models, the allocator's
+pools), then the measured run: the start figure is the median of the first three samples after the warm-up,
+the end figure the median of the last three, and the drift is end minus start.
+"""
+
+from __future__ import annotations
+
+import random
+import statistics
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import psutil
+
+from autocoder.codebook import load_codebook
+
+from .server import Seeded, Server, seed
+
+REPORT = """# Peer challenge report {n}
+
+## Areas of strength
+- Staff share an inclusive vision and parents help shape the support their children receive.
+
+## Recommendations
+- Give the SENDCo protected leadership time each week.
+"""
+MAX_REQUESTS_PER_SECOND = 1000
+"""Per client: a bound on the loop, far above what the server answers."""
+
+
+def run(seconds: float, database_url: str | None = None, model_dir: Path | None = None,
+        warmup: float | None = None, clients: int = 4, random_seed: int = 0) -> dict:
+    """Soak a fresh server on `database_url` (None: SQLite) for `seconds` after a warm-up (default: a quarter
+    of `seconds`, between 5 and 30 s), with `clients` concurrent clients."""
+    warmup = min(30.0, max(5.0, seconds / 4)) if warmup is None else warmup
+    with tempfile.TemporaryDirectory(prefix="autocoder-soak-") as scratch, \
+            Server(Path(scratch) / "data", database_url, model_dir) as server:
+        server.start()
+        seeded = seed(server, reviewers=clients, reports=2, name="soak")
+        process = psutil.Process(server.pid)
+        traffic = Traffic(server, seeded, random_seed)
+        threads = [threading.Thread(target=traffic.client, args=(i, warmup + seconds), daemon=True)
+                   for i in range(clients)]
+        for thread in threads:
+            thread.start()
+        try:
+            time.sleep(warmup)  # the clients run the warm-up traffic meanwhile
+            counted_at_warmup = traffic.snapshot()
+            samples = sample(process, seconds)
+        finally:
+            traffic.stop.set()
+            for thread in threads:
+                thread.join(timeout=120)
+        requests, errors = (now - then for now, then in zip(traffic.snapshot(), counted_at_warmup))
+        rss_start, rss_end = (statistics.median(s[0] for s in part) for part in (samples[:3], samples[-3:]))
+        fds_start, fds_end = (int(statistics.median(s[1] for s in part)) for part in (samples[:3], samples[-3:]))
+        return {"backend": server.backend, "seconds": seconds, "warmup_s": warmup, "requests": requests,
+                "errors": errors, "requests_per_s": round(requests / seconds, 1),
+                "rss_start_mb": round(rss_start, 1), "rss_end_mb": round(rss_end, 1),
+                "rss_drift_mb": round(rss_end - rss_start, 1), "rss_peak_mb": round(max(s[0] for s in samples), 1),
+                "fds_start": fds_start, "fds_end": fds_end, "error_examples": traffic.examples[:10]}
+
+
+def sample(process: psutil.Process, seconds: float) -> list[tuple[float, int]]:
+    """(RSS in MB, open file descriptors) of `process`, once a second for `seconds` (at least three)."""
+    samples = []
+    start = time.monotonic()
+    for i in range(max(3, int(seconds) + 1)):
+        time.sleep(max(0.0, start + i - time.monotonic()))
+        samples.append((process.memory_info().rss / 2**20, process.num_fds()))
+    return samples
+
+
+class Traffic:
+    """The request mix; `client(i, duration)` sends it from one thread until `stop` or the duration is over."""
+
+    def __init__(self, server: Server, seeded: Seeded, random_seed: int = 0):
+        self.server, self.seeded, self.random_seed = server, seeded, random_seed
+        self.versions = {u["id"]: u["version"] for u in seeded.units}
+        self.categories = load_codebook().category_ids
+        self.stop = threading.Event()
+        self.lock = threading.Lock()
+        self.requests = 0
+        self.errors = 0
+        self.examples: list[str] = []
+
+    def snapshot(self) -> tuple[int, int]:
+        with self.lock:
+            return self.requests, self.errors
+
+    def client(self, index: int, duration: float) -> None:
+        rng = random.Random(self.random_seed * 1000 + index)
+        pid = self.seeded.project
+        name, token = list(self.seeded.reviewers.items())[index % len(self.seeded.reviewers)]
+        units = list(self.versions)
+        uploads = 0
+
+        def decide(client: httpx.Client) -> httpx.Response:
+            unit = rng.choice(units)
+            body = rng.choice([{"action": "reject"}, {"action": "recode", "category": rng.choice(self.categories)}])
+            response = client.post(f"/projects/{pid}/units/{unit}/decisions",
+                                   json={**body, "expected_version": self.versions[unit], "comment": name})
+            if response.status_code in (201, 409):
+                self.versions[unit] = response.json()["unit"]["version"]
+            return response
+
+        def upload(client: httpx.Client) -> httpx.Response:
+            nonlocal uploads
+            uploads += 1
+            return client.post(f"/projects/{pid}/documents",
+                               files={"file": (f"soak-{index}-{uploads}.md", REPORT.format(n=uploads).encode())})
+
+        # (weight, kind, who, send, expected statuses)
+        mix = [
+            (25, "review queue", "reviewer", lambda c: c.get(f"/projects/{pid}/units", params={
+                "limit": 50, "offset": rng.randrange(len(units)), "order": rng.choice(["position", "confidence"])}),
+             {200}),
+            (20, "unit detail", "reviewer", lambda c: c.get(f"/projects/{pid}/units/{rng.choice(units)}"), {200}),
+            (20, "decide", "reviewer", decide, {201, 409}),
+            (10, "documents", "admin", lambda c: c.get(f"/projects/{pid}/documents"), {200}),
+            (3, "upload", "admin", upload, {201}),
+            (2, "export", "admin", lambda c: c.get(f"/projects/{pid}/export", params={"format": "csv"}), {200}),
+            (5, "ready", "anonymous", lambda c: c.get("/ready"), {200}),
+            (5, "no token", "anonymous", lambda c: c.get("/projects"), {401}),
+            (5, "missing unit", "reviewer", lambda c: c.get(f"/projects/{pid}/units/{10**9}"), {404}),
+            (5, "malformed decision", "reviewer", lambda c: c.post(
+                f"/projects/{pid}/units/{units[0]}/decisions", json={"action": "maybe", "expected_version": "x"}),
+             {422}),
+        ]
+        weights = [m[0] for m in mix]
+        deadline = time.monotonic() + duration
+        with self.server.client(token) as reviewer, self.server.client(self.seeded.admin) as admin, \
+                self.server.client() as anonymous:
+            clients = {"reviewer": reviewer, "admin": admin, "anonymous": anonymous}
+            for _ in range(int(duration * MAX_REQUESTS_PER_SECOND)):
+                if self.stop.is_set() or time.monotonic() > deadline:
+                    return
+                _, kind, who, send, expected = rng.choices(mix, weights)[0]
+                try:
+                    status = send(clients[who]).status_code
+                except httpx.HTTPError as exc:
+                    status = type(exc).__name__
+                with self.lock:
+                    self.requests += 1
+                    if status not in expected:
+                        self.errors += 1
+                        if len(self.examples) < 10:
+                            self.examples.append(f"{kind}: {status}")
