@@ -18,7 +18,7 @@ from contextlib import ExitStack
 from benchmarks._measure import Stopwatch, machine, write_results
 
 from . import bad_inputs, concurrency, faults, fuzz, soak
-from .server import throwaway_postgres
+from .server import Postgres
 
 
 def table(figures: dict) -> str:
@@ -53,16 +53,18 @@ def main() -> None:
     parser.add_argument("--fuzz-examples", type=int, default=10, help="examples per operation and generation mode")
     parser.add_argument("--reviewers", type=int, default=8)
     parser.add_argument("--decisions-each", type=int, default=25)
-    parser.add_argument("--no-postgres", action="store_true", help="SQLite only")
+    parser.add_argument("--no-postgres", action="store_true",
+                        help="SQLite only for concurrency (the faults still need a PostgreSQL server for the outage)")
     args = parser.parse_args()
     figures: dict = {"machine": machine(), "command": " ".join(
         f"--{k.replace('_', '-')} {v}" for k, v in vars(args).items() if k != "no_postgres")}
     with ExitStack() as stack, Stopwatch() as clock:
+        postgres = None if args.no_postgres else stack.enter_context(Postgres())
         figures["bad_inputs"] = bad_inputs.run()
-        urls = [None] if args.no_postgres else [None, stack.enter_context(throwaway_postgres())]
+        urls = [None] if postgres is None else [None, postgres.new_database()]
         figures["concurrency"] = [concurrency.run(url, reviewers=args.reviewers, decisions_each=args.decisions_each)
                                   for url in urls]
-        figures["faults"] = faults.run()
+        figures["faults"] = faults.run(postgres=postgres)
         figures["fuzz"] = fuzz.run(max_examples=args.fuzz_examples)
         figures["soak"] = soak.run(args.soak)
     figures["seconds"] = round(clock.seconds, 1)

@@ -16,8 +16,6 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -261,10 +259,3 @@ def new_database(server_url: str) -> str:
     with psycopg.connect(f"{server_url}/postgres", autocommit=True) as connection:
         connection.execute(f'CREATE DATABASE "{name}"')
     return f"{server_url}/{name}"
-
-
-@contextmanager
-def throwaway_postgres() -> Iterator[str]:
-    """The URL of a new database on a throwaway PostgreSQL server, which is removed afterwards."""
-    with Postgres() as server:
-        yield server.new_database()
