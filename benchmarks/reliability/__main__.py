@@ -37,6 +37,7 @@ def table(figures: dict) -> str:
     s = figures["soak"]
     rows.append(("soak", "duration, requests, errors", f"{s['seconds']:.0f} s, {s['requests']}, {s['errors']}"))
     rows.append(("soak", "memory drift (RSS), open files", f"{s['rss_drift_mb']:+.1f} MB, {s['fds_start']} → {s['fds_end']}"))
+    rows.append(("soak", "RSS by tenth of the run (MB)", " → ".join(f"{v:.0f}" for v in s["rss_by_tenth_mb"])))
     lines = ["| part | measure | figure |", "|---|---|---|", *(f"| {a} | {b} | {c} |" for a, b, c in rows)]
     details = [f"- {d['fault']}: {'recovered' if d['recovered'] else 'NOT recovered'} ({d['note']})"
                for d in figures["faults"]["details"]]

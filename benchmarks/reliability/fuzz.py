@@ -74,11 +74,11 @@ def _seed_project(client: httpx.Client, token: str) -> dict[str, object]:
 
 
 def run(max_examples: int = 10, model_dir: Path = DEFAULT_MODEL, data_dir: Path | None = None,
-        random_seed: int = 0) -> dict:
-    """Fuzz every operation; returns the number of requests sent, the 500s (with a curl command to reproduce
-    each) and the status codes seen."""
+        database_url: str | None = None, random_seed: int = 0) -> dict:
+    """Fuzz every operation against a fresh service on `database_url` (None: SQLite); returns the number of
+    requests sent, the 500s (with a curl command to reproduce each) and the status codes seen."""
     with tempfile.TemporaryDirectory(prefix="autocoder-fuzz-") as scratch:
-        app_settings = Settings(data_dir=data_dir or Path(scratch), model_dir=model_dir)
+        app_settings = Settings(data_dir=data_dir or Path(scratch), database_url=database_url, model_dir=model_dir)
         app = create_app(app_settings)
         with app.state.context.sessions() as session:
             _, token = create_user(session, "fuzz-admin", "admin")
@@ -116,7 +116,8 @@ def run(max_examples: int = 10, model_dir: Path = DEFAULT_MODEL, data_dir: Path 
                         except Unsatisfiable:
                             # Nothing in this operation can be made invalid (no parameters, no body).
                             unsatisfiable.append(f"{operation.label} ({mode.value})")
-        return {"operations": operations, "cases": sum(statuses.values()), "server_errors": len(server_errors),
+        return {"backend": "postgresql" if database_url else "sqlite", "operations": operations,
+                "cases": sum(statuses.values()), "server_errors": len(server_errors),
                 "examples_per_operation_and_mode": max_examples,
                 "statuses": {str(code): count for code, count in sorted(statuses.items())},
                 "not_generated": unsatisfiable, "reproduce": server_errors[:20]}

@@ -67,6 +67,10 @@ def run(seconds: float, database_url: str | None = None, model_dir: Path | None 
                 "errors": errors, "requests_per_s": round(requests / seconds, 1),
                 "rss_start_mb": round(rss_start, 1), "rss_end_mb": round(rss_end, 1),
                 "rss_drift_mb": round(rss_end - rss_start, 1), "rss_peak_mb": round(max(s[0] for s in samples), 1),
+                # Uploads make the stored data grow through the run: a leak keeps climbing, a cache levels off.
+                "rss_by_tenth_mb": [round(statistics.median(s[0] for s in part), 1)
+                                    for part in (samples[i * len(samples) // 10:(i + 1) * len(samples) // 10]
+                                                 for i in range(10)) if part],
                 "fds_start": fds_start, "fds_end": fds_end, "error_examples": traffic.examples[:10]}
 
 
