@@ -17,7 +17,7 @@ from contextlib import ExitStack
 
 from benchmarks._measure import Stopwatch, machine, write_results
 
-from . import bad_inputs, concurrency, faults, fuzz, soak
+from . import bad_inputs, concurrency, faults, fuzz, heap, soak
 from .server import Postgres
 
 
@@ -38,6 +38,9 @@ def table(figures: dict) -> str:
     rows.append(("soak", "duration, requests, errors", f"{s['seconds']:.0f} s, {s['requests']}, {s['errors']}"))
     rows.append(("soak", "memory drift (RSS), open files", f"{s['rss_drift_mb']:+.1f} MB, {s['fds_start']} → {s['fds_end']}"))
     rows.append(("soak", "RSS by tenth of the run (MB)", " → ".join(f"{v:.0f}" for v in s["rss_by_tenth_mb"])))
+    h = figures["heap"]
+    rows.append(("Python heap under the same traffic (tracemalloc)", "growth over requests after a warm-up",
+                 f"{h['python_heap_growth_kb']:+.0f} KB over {h['requests']} requests ({h['uploads']} uploads in all)"))
     lines = ["| part | measure | figure |", "|---|---|---|", *(f"| {a} | {b} | {c} |" for a, b, c in rows)]
     details = [f"- {d['fault']}: {'recovered' if d['recovered'] else 'NOT recovered'} ({d['note']})"
                for d in figures["faults"]["details"]]
@@ -68,6 +71,7 @@ def main() -> None:
         figures["faults"] = faults.run(postgres=postgres)
         figures["fuzz"] = fuzz.run(max_examples=args.fuzz_examples)
         figures["soak"] = soak.run(args.soak)
+        figures["heap"] = heap.run()
     figures["seconds"] = round(clock.seconds, 1)
     write_results("reliability", figures, table(figures))
 
