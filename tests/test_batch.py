@@ -8,7 +8,6 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
 import time
 from collections import Counter
 from pathlib import Path
@@ -20,6 +19,7 @@ import pytest
 
 from autocoder.batch import SCHEMA, assemble, frequency_tables, run_batch, table_files
 from autocoder.segment import Segmenter
+from benchmarks.reliability.server import CLI
 
 from .commands import run_cli as cli
 from .documents import write_docx, write_pdf
@@ -194,8 +194,7 @@ def test_kill_9_then_resume_gives_the_clean_result(tmp_path):
             shutil.copy(path, archive / folder / path.name)
     out = tmp_path / "results"
     args = ["batch", archive, "--out", out, "--backend", BACKEND, "--workers", "1", "--chunk", "1"]
-    process = subprocess.Popen([sys.executable, "-c", "from autocoder.cli import main; main()", *map(str, args)],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen([*CLI, *map(str, args)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     ledger = out / "ledger.jsonl"
     deadline = time.monotonic() + 240
     while time.monotonic() < deadline and process.poll() is None:

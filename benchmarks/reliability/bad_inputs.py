@@ -35,7 +35,6 @@ from sqlalchemy import func, select
 from starlette.routing import BaseRoute
 
 from api import Settings, create_app
-from api.auth import create_user
 from api.orm import Decision, Document, Project, Token, TrainingExample, Unit, User
 from autocoder.cli import main as cli_main
 from autocoder.pipeline import DEFAULT_MODEL
@@ -43,8 +42,9 @@ from tests.api.conftest import REPORT, Service
 from tests.bad_inputs.generate import generate
 from tests.documents import REPORT_LINES
 
+from .server import CLI, add_admin
+
 CORPUS = Path(__file__).resolve().parents[2] / "tests" / "bad_inputs"
-CLI = [sys.executable, "-c", "from autocoder.cli import main; main()"]
 
 CODE, BATCH, CODE_UNITS, EVALUATE = "cli code", "cli batch", "cli code-units", "cli evaluate --data"
 UPLOAD, UNITS, IMPORT, DECISION, JSON_BODY = ("api document upload", "api units upload", "api training import",
@@ -318,11 +318,8 @@ class ServiceUnderTest:
         app = create_app(self.settings)
         self.client = TestClient(app, raise_server_exceptions=False).__enter__()
         self.context = app.state.context
-        with self.context.sessions() as session:
-            _, admin = create_user(session, "admin", "admin")
-            session.commit()
         self.service = Service(self.settings, self.client)
-        self.service.tokens["admin"] = admin
+        self.service.tokens["admin"] = add_admin(app, "admin")
         self.service.add_user("rita", "researcher")
         self.service.add_user("ann", "reviewer")
         admin = self.service.as_("admin")

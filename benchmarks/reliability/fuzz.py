@@ -1,6 +1,6 @@
 """API fuzzing: schemathesis generates requests from the service's own OpenAPI spec, for every operation,
-and sends them over HTTP to the app served by uvicorn on loopback, with an admin's token. The one property checked is the one that matters here:
-no request, however malformed, gets a 500.
+and sends them over HTTP to the app served by uvicorn on loopback, with an admin's token. The one property
+checked is the one that matters here: no request, however malformed, gets a 500.
 
 Each operation is fuzzed twice: with its path ids pointing at real stored things (a project with a document,
 units and a reviewer), so that generated bodies reach the handlers' logic rather than stopping at a 404; and
@@ -9,63 +9,30 @@ with generated ids. Both positive (schema-valid) and negative (schema-violating)
 
 from __future__ import annotations
 
-import socket
 import tempfile
-import threading
-import time
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
 import requests
 import schemathesis
-import uvicorn
 from hypothesis import HealthCheck, Phase, given, seed, settings
 from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
 
 from api import Settings, create_app
-from api.auth import create_user
 from autocoder.pipeline import DEFAULT_MODEL
 
-REPORT = b"""# Peer challenge report
-
-## Areas of strength
-- Staff share an inclusive vision and parents help shape the support their children receive.
-
-## Recommendations
-- Give the SENDCo protected leadership time each week.
-"""
-
-
-@contextmanager
-def serving(app) -> Iterator[str]:
-    """The app served by uvicorn in a thread on a free loopback port; its base URL."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="on"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 60
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("the fuzzed server did not start")
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=30)
+from .server import add_admin, served_in_thread
+from .soak import REPORT
 
 
 def _seed_project(client: httpx.Client, token: str) -> dict[str, object]:
     """A project with a document, its units and a reviewer: real ids for the path parameters."""
     auth = {"Authorization": f"Bearer {token}"}
     project = client.post("/projects", json={"name": "fuzzed"}, headers=auth).json()
-    client.post(f"/projects/{project['id']}/documents", files={"file": ("report.md", REPORT)}, headers=auth)
+    client.post(f"/projects/{project['id']}/documents", files={"file": ("report.md", REPORT.format(n=1).encode())},
+                headers=auth)
     unit = client.get(f"/projects/{project['id']}/units", headers=auth).json()["items"][0]
     reviewer = client.post("/users", json={"name": "fuzz-reviewer", "role": "reviewer"}, headers=auth).json()
     job = client.post(f"/projects/{project['id']}/models", headers=auth).json()
@@ -80,14 +47,12 @@ def run(max_examples: int = 10, model_dir: Path = DEFAULT_MODEL, data_dir: Path 
     with tempfile.TemporaryDirectory(prefix="autocoder-fuzz-") as scratch:
         app_settings = Settings(data_dir=data_dir or Path(scratch), database_url=database_url, model_dir=model_dir)
         app = create_app(app_settings)
-        with app.state.context.sessions() as session:
-            _, token = create_user(session, "fuzz-admin", "admin")
-            session.commit()
+        token = add_admin(app, "fuzz-admin")
         statuses: Counter[int] = Counter()
         server_errors: list[str] = []
         unsatisfiable: list[str] = []
         operations = 0
-        with serving(app) as base_url, httpx.Client(base_url=base_url, timeout=60) as client, \
+        with served_in_thread(app) as base_url, httpx.Client(base_url=base_url, timeout=60) as client, \
                 requests.Session() as http:
             http.headers["Authorization"] = f"Bearer {token}"
             real_ids = _seed_project(client, token)

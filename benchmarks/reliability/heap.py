@@ -17,9 +17,9 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 
 from api import Settings, create_app
-from api.auth import create_user
 from autocoder.pipeline import DEFAULT_MODEL
 
+from .server import add_admin
 from .soak import REPORT
 
 
@@ -28,10 +28,7 @@ def run(requests: int = 1500, warmup: int = 300, model_dir: Path = DEFAULT_MODEL
     rng = random.Random(random_seed)
     with tempfile.TemporaryDirectory(prefix="autocoder-heap-") as scratch:
         app = create_app(Settings(data_dir=Path(scratch), model_dir=model_dir))
-        with app.state.context.sessions() as session:
-            _, token = create_user(session, "heap-admin", "admin")
-            session.commit()
-        auth = {"Authorization": f"Bearer {token}"}
+        auth = {"Authorization": f"Bearer {add_admin(app, 'heap-admin')}"}
         uploads = 0
         with TestClient(app, headers=auth) as client:
             pid = client.post("/projects", json={"name": "heap"}).json()["id"]

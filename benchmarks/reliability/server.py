@@ -1,6 +1,8 @@
-"""Real processes for the reliability runs: the service as `autocoder serve` runs it, on a free loopback port,
-which can be killed (SIGKILL) and restarted on the same data; and a throwaway PostgreSQL server (the test
-suite's too: tests/api/conftest.py starts it with `Postgres`), which can be stopped and started again.
+"""Real servers for the reliability runs: the service as `autocoder serve` runs it, on a free loopback port,
+which can be killed (SIGKILL) and restarted on the same data; an app served in a thread of this process, for
+runs that need the app's objects beside real HTTP (fuzzing, the browser tests); and a throwaway PostgreSQL
+server (the test suite's too: tests/api/conftest.py starts it with `Postgres`), which can be stopped and
+started again.
 """
 
 from __future__ import annotations
@@ -14,13 +16,19 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+import uvicorn
+from fastapi import FastAPI
 
+from api.auth import create_user
 from api.settings import Settings
 from autocoder.pipeline import DEFAULT_MODEL
 
@@ -34,6 +42,32 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind((HOST, 0))
         return probe.getsockname()[1]
+
+
+def add_admin(app: FastAPI, name: str) -> str:
+    """A new admin of an app made by `create_app`; their token."""
+    with app.state.context.sessions() as session:
+        _, token = create_user(session, name, "admin")
+        session.commit()
+    return token
+
+
+@contextmanager
+def served_in_thread(app: FastAPI) -> Iterator[str]:
+    """`app` served by uvicorn in a thread of this process on a free loopback port; its base URL."""
+    server = uvicorn.Server(uvicorn.Config(app, host=HOST, port=free_port(), log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 60
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("the service did not start")
+        time.sleep(0.05)
+    try:
+        yield f"http://{HOST}:{server.config.port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)
 
 
 class Server:

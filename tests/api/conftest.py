@@ -17,7 +17,6 @@ from fastapi.testclient import TestClient
 from api import Settings, create_app
 from api.cli import create_admin
 from benchmarks.reliability.server import Postgres, PostgresUnavailable
-from benchmarks.reliability.server import free_port as _free_port  # noqa: F401 (test_serve's)
 from benchmarks.reliability.server import new_database as new_postgres_database
 
 REPORT = """# SEND Peer Challenge report: Oak Lane Primary

@@ -5,17 +5,13 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 import time
 
 import httpx
 import pytest
 
 from autocoder.corpus import CORPORA_DIR
-
-from .conftest import _free_port
-
-CLI = [sys.executable, "-c", "from autocoder.cli import main; main()"]
+from benchmarks.reliability.server import CLI, free_port
 
 
 @pytest.fixture
@@ -32,7 +28,7 @@ def test_create_admin_then_serve_the_demo_project(environment, tmp_path):
     again = subprocess.run([*CLI, "create-admin", "alice"], env=environment, capture_output=True, text=True, timeout=120)
     assert again.returncode == 2 and "already exists" in again.stderr and "Traceback" not in again.stderr
 
-    port = _free_port()
+    port = free_port()
     log = (tmp_path / "serve.log").open("w+")
     server = subprocess.Popen([*CLI, "serve", "--host", "127.0.0.1", "--port", str(port), "--demo"],
                               env=environment, stdout=log, stderr=subprocess.STDOUT)

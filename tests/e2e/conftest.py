@@ -8,19 +8,15 @@ ones the tests take on the way.
 from __future__ import annotations
 
 import os
-import socket
-import threading
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 
 from api import Settings, create_app
-from api.auth import create_user
 from autocoder.corpus import CORPORA_DIR
+from benchmarks.reliability.server import add_admin, served_in_thread
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -52,12 +48,6 @@ class Site:
             return rita.get(f"/projects/{self.ids['project']}/units/{unit_id}").json()
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="session")
 def chromium_path() -> Path:
     if not CHROMIUM.exists():
@@ -70,23 +60,11 @@ def site(chromium_path, small_model_dir, tmp_path_factory):
     """The service in a thread of this process (the model is loaded once), with users, two projects and
     two reports uploaded through the API."""
     app = create_app(Settings(data_dir=tmp_path_factory.mktemp("e2e-data"), model_dir=small_model_dir))
-    with app.state.context.sessions() as session:
-        _, admin = create_user(session, "admin", "admin")
-        session.commit()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=_free_port(), log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 60
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "the service did not start"
-        time.sleep(0.05)
-    site = Site(f"http://127.0.0.1:{server.config.port}", {"admin": admin})
-    try:
+    admin = add_admin(app, "admin")
+    with served_in_thread(app) as base:
+        site = Site(base, {"admin": admin})
         _populate(site)
         yield site
-    finally:
-        server.should_exit = True
-        thread.join(timeout=30)
 
 
 def _populate(site: Site) -> None:
