@@ -1,6 +1,7 @@
 """Build the coded corpus: `units` writes the units to code, `merge` joins the codings into the splits.
 
     python corpora/build.py units      # -> corpora/annotation/units.jsonl (what annotators code, blind)
+    python corpora/build.py register-units  # -> corpora/annotation/registers/units.jsonl (the register documents)
     python corpora/build.py merge      # -> corpora/coded/{train,test,test_synthetic,test_study}.jsonl
     python corpora/build.py stats      # -> corpora/STATISTICS.md (counts per subset, annotator agreement)
 """
@@ -22,6 +23,54 @@ ANNOTATION_DIR = CORPORA_DIR / "annotation"
 SYNTHETIC_DIR = CORPORA_DIR / "documents" / "synthetic"
 SYNTHETIC_TEST = {f"report_{i:02d}" for i in range(19, 25)}
 """Six of the 24 synthetic reports are held out; the split is fixed here and recorded in the data card."""
+REGISTERS_DIR = CORPORA_DIR / "documents" / "registers"
+REGISTER_ANNOTATION_DIR = ANNOTATION_DIR / "registers"
+REGISTER_STYLES = ("bulleted", "paragraph", "terse", "framework")
+
+
+def register_split(style: str, stem: str) -> str:
+    """Every fourth document of a style (04, 08, ...) is held out as that style's test split."""
+    return f"test_{style}" if int(stem.rsplit("_", 1)[1]) % 4 == 0 else "train"
+
+
+def heading_sections(document: Document, headings: list[dict]) -> list[tuple[int, str | None]]:
+    """(offset, section) for each heading line of a register document, as its author assigned it."""
+    found, offset = [], 0
+    for heading in headings:
+        start = document.text.find(heading["line"], offset)
+        if start < 0:
+            raise ValueError(f"{document.id}: heading {heading['line']!r} not in the document")
+        found.append((start, heading["section"]))
+        offset = start + len(heading["line"])
+    return found
+
+
+def section_at(sections: list[tuple[int, str | None]], offset: int) -> str | None:
+    current = None
+    for start, section in sections:
+        if start > offset:
+            break
+        current = section
+    return current
+
+
+def register_units() -> list[dict]:
+    segmenter = Segmenter()
+    records = []
+    for style in REGISTER_STYLES:
+        manifest = {m["file"]: m for m in map(json.loads, filter(str.strip, (REGISTERS_DIR / style / "manifest.jsonl")
+                                                                  .read_text(encoding="utf-8").splitlines()))}
+        for path in sorted((REGISTERS_DIR / style).glob(f"{style}_*.md")):
+            document = read_document(path)
+            sections = heading_sections(document, manifest[path.name]["headings"])
+            for unit in segmenter.segment(document):
+                doc = f"registers/{style}/{path.stem}"
+                records.append({"doc": doc, "source_file": f"documents/registers/{style}/{path.name}",
+                                "start": unit.start, "end": unit.end, "text": unit.text,
+                                "section": section_at(sections, unit.start), "style": style,
+                                "setting": manifest[path.name]["setting"], "synthetic": True,
+                                "split": register_split(style, path.stem), "id": f"{doc}:{unit.start}-{unit.end}"})
+    return records
 
 
 def units_to_code() -> list[dict]:
@@ -147,6 +196,13 @@ def main(command: str) -> None:
         ANNOTATION_DIR.mkdir(exist_ok=True)
         records = units_to_code()
         with (ANNOTATION_DIR / "units.jsonl").open("w", encoding="utf-8") as out:
+            for record in records:
+                out.write(json.dumps(record, ensure_ascii=False) + "\n")
+        print(f"{len(records)} units to code")
+    elif command == "register-units":
+        REGISTER_ANNOTATION_DIR.mkdir(exist_ok=True)
+        records = register_units()
+        with (REGISTER_ANNOTATION_DIR / "units.jsonl").open("w", encoding="utf-8") as out:
             for record in records:
                 out.write(json.dumps(record, ensure_ascii=False) + "\n")
         print(f"{len(records)} units to code")
