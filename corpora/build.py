@@ -4,6 +4,7 @@
     python corpora/build.py register-units  # -> corpora/annotation/registers/units.jsonl (the register documents)
     python corpora/build.py merge      # -> corpora/coded/{train,test,test_synthetic,test_study}.jsonl
     python corpora/build.py stats      # -> corpora/STATISTICS.md (counts per subset, annotator agreement)
+    python corpora/build.py gold       # -> corpora/unitizing/gold/ (the unitizers' units with offsets, and sections)
 """
 
 from __future__ import annotations
@@ -54,12 +55,17 @@ def section_at(sections: list[tuple[int, str | None]], offset: int) -> str | Non
     return current
 
 
+def _manifest(style: str) -> dict[str, dict]:
+    """The register documents of a style: file name -> setting and headings, as their author recorded them."""
+    path = REGISTERS_DIR / style / "manifest.jsonl"
+    return {m["file"]: m for m in map(json.loads, filter(str.strip, path.read_text(encoding="utf-8").splitlines()))}
+
+
 def register_units() -> list[dict]:
     segmenter = Segmenter()
     records = []
     for style in REGISTER_STYLES:
-        manifest = {m["file"]: m for m in map(json.loads, filter(str.strip, (REGISTERS_DIR / style / "manifest.jsonl")
-                                                                  .read_text(encoding="utf-8").splitlines()))}
+        manifest = _manifest(style)
         for path in sorted((REGISTERS_DIR / style).glob(f"{style}_*.md")):
             document = read_document(path)
             sections = heading_sections(document, manifest[path.name]["headings"])
@@ -103,13 +109,13 @@ def _read_codes(path: Path) -> dict[str, dict]:
         return {r["id"]: r for r in map(json.loads, filter(str.strip, handle))}
 
 
-def merge() -> dict[str, list[dict]]:
-    codebook = load_codebook()
-    units = _read_codes(ANNOTATION_DIR / "units.jsonl")
-    first = _read_codes(ANNOTATION_DIR / "annotator_1.jsonl")
-    second = _read_codes(ANNOTATION_DIR / "annotator_2.jsonl")
-    adjudicated = _read_codes(ANNOTATION_DIR / "adjudication.jsonl")
-    splits: dict[str, list[dict]] = {s: [] for s in SPLITS}
+def _coded_records(directory: Path, codebook) -> list[dict]:
+    """The units of one annotation round with both annotators' codes and the adjudicated one."""
+    units = _read_codes(directory / "units.jsonl")
+    first = _read_codes(directory / "annotator_1.jsonl")
+    second = _read_codes(directory / "annotator_2.jsonl")
+    adjudicated = _read_codes(directory / "adjudication.jsonl")
+    records = []
     for unit_id, unit in units.items():
         code_1, code_2 = first[unit_id]["code"], second[unit_id]["code"]
         if code_1 == code_2:
@@ -119,14 +125,23 @@ def merge() -> dict[str, list[dict]]:
         for c in (code_1, code_2, code):
             if not codebook.is_code(c):
                 raise ValueError(f"{unit_id}: {c!r} is not a code of the codebook")
-        splits[unit["split"]].append({
+        style = unit.get("style")
+        records.append({
             "id": unit_id, "text": unit["text"], "doc": unit["doc"], "source_file": unit["source_file"],
             "start": unit["start"], "end": unit["end"], "section": unit["section"],
-            "sample": "synthetic_reports" if unit["synthetic"] else "ncsl",
-            "origin": None, "category": code, "construct": codebook.construct_of(code),
+            "sample": f"registers_{style}" if style else ("synthetic_reports" if unit["synthetic"] else "ncsl"),
+            "style": style, "origin": None, "category": code, "construct": codebook.construct_of(code),
             "coder": coder, "annotator_1": code_1, "annotator_2": code_2, "adjudication_reason": reason,
-            "synthetic": unit["synthetic"],
+            "synthetic": unit["synthetic"], "split": unit["split"],
         })
+    return records
+
+
+def merge() -> dict[str, list[dict]]:
+    codebook = load_codebook()
+    splits: dict[str, list[dict]] = {s: [] for s in SPLITS}
+    for record in _coded_records(ANNOTATION_DIR, codebook) + _coded_records(REGISTER_ANNOTATION_DIR, codebook):
+        splits[record.pop("split")].append(record)
     for study in _read_codes(CORPORA_DIR / "study" / "units.jsonl").values():
         split = "test_study" if study["sample"] == "school_reports" else "train"
         splits[split].append({
@@ -134,7 +149,7 @@ def merge() -> dict[str, list[dict]]:
             "source_file": study["source_file"], "start": study["start"], "end": study["end"],
             "section": study["section"], "sample": study["sample"], "origin": ", ".join(study["origin"]),
             "category": study["category"], "construct": study["construct"], "coder": "study",
-            "annotator_1": None, "annotator_2": None, "adjudication_reason": None, "synthetic": False,
+            "annotator_1": None, "annotator_2": None, "adjudication_reason": None, "synthetic": False, "style": None,
         })
     return splits
 
@@ -153,7 +168,8 @@ def statistics() -> str:
     train = by_split["train"]
     subsets = {
         "train: real (NCSL)": [u for u in train if u["sample"] == "ncsl"],
-        "train: synthetic": [u for u in train if u["synthetic"]],
+        "train: synthetic": [u for u in train if u["sample"] == "synthetic_reports"],
+        **{f"train: {style}": [u for u in train if u.get("style") == style] for style in REGISTER_STYLES},
         "train: study (frameworks)": [u for u in train if u["coder"] == "study"],
         **{split: units for split, units in by_split.items() if split != "train"},
     }
@@ -171,14 +187,23 @@ def statistics() -> str:
         lines += ["| " + " | ".join(map(str, _count_row(code_id, subsets.values(), level))) + " |"
                   for code_id in [*ids, "NONE"]]
     gaps = [c.id for c in codebook.categories if sum(1 for u in train if u["category"] == c.id) < 10]
+    everywhere = [u for units in by_split.values() for u in units]
+    thin = [c.id for c in codebook.categories if sum(1 for u in everywhere if u["category"] == c.id) < 60]
+    missing = [f"`{c.id}` ({style})" for c in codebook.categories for style in REGISTER_STYLES
+               if not any(u["category"] == c.id and u.get("style") == style for u in everywhere)]
     lines += ["", "## Known gaps", "", "Categories with fewer than 10 coded units in `train`: "
-              + (", ".join(f"`{g}`" for g in gaps) if gaps else "none") + "."]
+              + (", ".join(f"`{g}`" for g in gaps) if gaps else "none") + ".",
+              "", "Categories with fewer than 60 coded units in the whole corpus: "
+              + (", ".join(f"`{g}`" for g in thin) if thin else "none") + ".",
+              "", "Categories with no coded unit in a register style: " + (", ".join(missing) if missing else "none") + "."]
     lines += ["", "## Agreement between the two project annotators (before adjudication)", "",
               "| units | n | category kappa (95% CI) | construct kappa (95% CI) | % agreement |", "|---|---|---|---|---|"]
     project = [u for units in by_split.values() for u in units if u["coder"] != "study"]
     for name, group in (("all project-annotated", project),
                         ("real (NCSL)", [u for u in project if not u["synthetic"]]),
-                        ("synthetic", [u for u in project if u["synthetic"]]),
+                        ("synthetic", [u for u in project if u["sample"] == "synthetic_reports"]),
+                        *((f"register: {style}", [u for u in project if u.get("style") == style])
+                          for style in REGISTER_STYLES),
                         ("held-out `test`", [u for u in by_split["test"]])):
         reports = agreement([u["annotator_1"] for u in group], [u["annotator_2"] for u in group], codebook)
         cat, con = reports["category"], reports["construct"]
@@ -189,6 +214,62 @@ def statistics() -> str:
               "| construct | kappa | annotator 1 | annotator 2 | both |", "|---|---|---|---|---|"]
     lines += [f"| {p.label} | {p.kappa:.3f} | {p.support_a} | {p.support_b} | {p.agree} |" for p in per.per_label]
     return "\n".join(lines) + "\n"
+
+
+UNITIZING_DIR = CORPORA_DIR / "unitizing"
+UNITIZERS = ("unitizer_a", "unitizer_b")
+
+
+def gold_units(unitizer: str) -> list[dict]:
+    """A unitizer's units (texts copied from the documents, in order) as offsets into the documents."""
+    records = []
+    for path in sorted((UNITIZING_DIR / "raw" / unitizer).glob("*.json")):
+        raw = json.loads(path.read_text(encoding="utf-8"))
+        style, stem = raw["doc"].split("/")
+        source_file = f"documents/registers/{style}/{stem}.md"
+        text = read_document(CORPORA_DIR / source_file).text
+        offset = 0
+        for unit in raw["units"]:
+            start = text.find(unit, offset)
+            if start < 0:
+                raise ValueError(f"{path.name}: unit not found in order in the document: {unit[:60]!r}")
+            records.append({"doc": f"registers/{style}/{stem}", "source_file": source_file, "start": start,
+                            "end": start + len(unit), "text": unit, "style": style,
+                            "split": "test" if register_split(style, stem) != "train" else "train"})
+            offset = start + len(unit)
+    return records
+
+
+def gold_sections() -> list[dict]:
+    """Each unitized document's heading lines and the section its author meant each to open."""
+    docs = sorted({r["doc"] for r in gold_units(UNITIZERS[0])})
+    sections = []
+    for doc in docs:
+        _, style, stem = doc.split("/")
+        sections.append({"doc": doc, "source_file": f"documents/registers/{style}/{stem}.md",
+                         "headings": [{"heading": h["line"], "section": h["section"]}
+                                      for h in _manifest(style)[f"{stem}.md"]["headings"]]})
+    return sections
+
+
+def register_agreement() -> dict:
+    """The two annotators' agreement on the register documents, before adjudication: all, and per style."""
+    codebook = load_codebook()
+    records = _coded_records(REGISTER_ANNOTATION_DIR, codebook)
+
+    def summary(group: list[dict]) -> dict:
+        reports = agreement([r["annotator_1"] for r in group], [r["annotator_2"] for r in group], codebook)
+        return {level: {k: v for k, v in report.to_dict().items() if k not in ("per_label", "confusion")}
+                for level, report in reports.items()}
+
+    return {"units": len(records), "all": summary(records),
+            "styles": {style: summary([r for r in records if r["style"] == style]) for style in REGISTER_STYLES}}
+
+
+def _write_jsonl(path: Path, records: list[dict]) -> None:
+    with path.open("w", encoding="utf-8") as out:
+        for record in records:
+            out.write(json.dumps(record, ensure_ascii=False) + "\n")
 
 
 def main(command: str) -> None:
@@ -213,8 +294,15 @@ def main(command: str) -> None:
                 for record in records:
                     out.write(json.dumps(record, ensure_ascii=False) + "\n")
             print(f"{split}: {len(records)} units")
+    elif command == "gold":
+        (UNITIZING_DIR / "gold").mkdir(exist_ok=True)
+        for unitizer in UNITIZERS:
+            _write_jsonl(UNITIZING_DIR / "gold" / f"{unitizer.replace('unitizer', 'annotator')}.jsonl", gold_units(unitizer))
+        _write_jsonl(UNITIZING_DIR / "gold" / "sections.jsonl", gold_sections())
     elif command == "stats":
         (CORPORA_DIR / "STATISTICS.md").write_text(statistics(), encoding="utf-8")
+        (REGISTER_ANNOTATION_DIR / "agreement.json").write_text(json.dumps(register_agreement(), indent=2) + "\n",
+                                                                encoding="utf-8")
     else:
         raise SystemExit(__doc__)
 
