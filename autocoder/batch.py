@@ -29,19 +29,21 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
 from .backends import BACKENDS, atomic_write
-from .classify import CodebookClassifier, with_context
+from .classify import CodebookClassifier, encoder_path, with_context
 from .codebook import DEFAULT_CODEBOOK, Codebook, load_codebook
 from .embed import Encoder
 from .errors import InputError
-from .frequencies import frequency_table, published_table, to_markdown
+from .frequencies import construct_interval_table, frequency_table, published_table, to_markdown
 from .readers import SUFFIXES, read_document
 from .segment import Segmenter
+from .types import NONE_CODE
 
 ENGINES = ("local", "dask")
 SCHEMA = pa.schema([
@@ -91,17 +93,16 @@ class ChunkResult:
     seconds: dict[str, float] = field(default_factory=dict)
 
 
-def _embedding_model(backend: str, threads: int | None):
+def _embedding_model(model_path: str, backend: str, threads: int | None):
     if backend == "torch":
         import torch
 
         if threads:
             torch.set_num_threads(threads)
-        return Encoder().model
+        return Encoder(model_path).model
     from .backends import ExportedEncoder
-    from .embed import default_model_path
 
-    return ExportedEncoder(default_model_path(), backend, threads=threads)
+    return ExportedEncoder(model_path, backend, threads=threads)
 
 
 def encode_batch_size(backend: str) -> int:
@@ -119,7 +120,8 @@ class Scorer:
         self.codebook = load_codebook(config.codebook_path)
         self.classifier = CodebookClassifier.load(config.model_dir, codebook=self.codebook)
         self.segmenter = Segmenter()
-        self.embedder = _embedding_model(config.backend, config.threads)
+        self.encoder_path = encoder_path(config.model_dir)
+        self.embedder = _embedding_model(self.encoder_path, config.backend, config.threads)
         self.batch_size = encode_batch_size(config.backend)
 
     def score(self, jobs: Iterable[Job]) -> ChunkResult:
@@ -156,7 +158,7 @@ class Scorer:
         results would differ between a clean run, a resumed one and a distributed one."""
         if not units:
             return []
-        self.classifier.set_params(encoder=Encoder(model=self.embedder, batch_size=self.batch_size))
+        self.classifier.set_params(encoder=Encoder(self.encoder_path, model=self.embedder, batch_size=self.batch_size))
         records = []
         for unit, suggestion in zip(units, self.classifier.suggest(with_context(units))):
             coded = suggestion.to_dict()
@@ -325,7 +327,6 @@ def construct_chart(table5, codebook: Codebook, path: Path, label: str = "this a
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    import numpy as np
 
     published = published_table(codebook, "construct")
     series = [(f"{s.id}: {s.name}", published[f"{s.id} prop"].to_numpy()) for s in codebook.samples]
@@ -346,16 +347,20 @@ def construct_chart(table5, codebook: Codebook, path: Path, label: str = "this a
     plt.close(fig)
 
 
-def assemble(out: Path, entries: list[dict], codebook: Codebook) -> dict:
+def assemble(out: Path, entries: list[dict], codebook: Codebook, confusion: dict | None = None) -> dict:
     """units.parquet/.csv, the archive's tables and the chart, streamed from the part files one at a time."""
     counts: Counter = Counter()
+    constructs = [*codebook.construct_ids, NONE_CODE]
+    per_report = np.zeros((len(entries), len(constructs)))
     parquet_tmp, csv_tmp = out / ".units.parquet.tmp", out / ".units.csv.tmp"
     with pq.ParquetWriter(parquet_tmp, SCHEMA) as parquet, pa_csv.CSVWriter(csv_tmp, SCHEMA) as csv:
-        for entry in entries:
+        for row, entry in enumerate(entries):
             table = pq.read_table(out / "parts" / entry["part"], schema=SCHEMA)
             parquet.write_table(table)
             csv.write_table(table)
             counts.update(zip(table.column("section").to_pylist(), table.column("category").to_pylist()))
+            for construct in table.column("construct").to_pylist():
+                per_report[row, constructs.index(construct or NONE_CODE)] += 1
     os.replace(parquet_tmp, out / "units.parquet")
     os.replace(csv_tmp, out / "units.csv")
     # The archive tables from counts, not from every unit held in memory.
@@ -364,7 +369,11 @@ def assemble(out: Path, entries: list[dict], codebook: Codebook) -> dict:
     for name, text in table_files(tables).items():
         _write_text(out / "tables" / name, text)
     construct_chart(tables["table5"], codebook, out / "constructs.png")
-    return {"units": sum(counts.values()), "coded_units": sum(n for (_, c), n in counts.items() if c)}
+    intervals = construct_interval_table(per_report, codebook, confusion)
+    for name, text in table_files({"table5_intervals": intervals}).items():
+        _write_text(out / "tables" / name, text)
+    return {"units": sum(counts.values()), "coded_units": sum(n for (_, c), n in counts.items() if c),
+            "table5_intervals": intervals.attrs["method"]}
 
 
 def _write_errors(path: Path, errors: list[dict]) -> None:
@@ -439,9 +448,8 @@ def run_batch(archive: str | Path, out: str | Path, model_dir: str | Path | None
         if jobs and backend != "torch":
             # Export once, here, before any worker looks for the exported model.
             from .backends import exported_model
-            from .embed import default_model_path
 
-            exported_model(default_model_path(), backend)
+            exported_model(encoder_path(model_dir), backend)
         hashed = time.perf_counter()
 
         stage_seconds: Counter = Counter()
@@ -470,7 +478,8 @@ def run_batch(archive: str | Path, out: str | Path, model_dir: str | Path | None
         scoring_done = time.perf_counter()
 
         entries = sorted((ledger.entries[k] for k in done_keys if ledger.done(k)), key=lambda e: e["doc"])
-        totals = assemble(out, entries, codebook) if entries else {"units": 0, "coded_units": 0}
+        confusion = json.loads((model_dir / "model.json").read_text(encoding="utf-8")).get("construct_confusion")
+        totals = assemble(out, entries, codebook, confusion) if entries else {"units": 0, "coded_units": 0}
         _write_errors(out / "errors.csv", sorted(errors, key=lambda e: e["doc"]))
         finished_at = time.perf_counter()
         scoring_seconds = scoring_done - hashed

@@ -12,12 +12,20 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.linear_model import LogisticRegression
 
 from .codebook import Codebook, load_codebook
-from .embed import ENCODER_NAME, Encoder
+from .embed import ENCODER_NAME, Encoder, default_model_path
 from .errors import InputError
 from .types import NONE_CODE, Section, Suggestion, Unit
 
 FORMAT_VERSION = 1
 SECTIONS = [s.value for s in Section]
+ENCODER_DIR = "encoder"
+"""A fine-tuned model keeps its own encoder in this folder of the model directory."""
+
+
+def encoder_path(model_dir: str | Path) -> str:
+    """The sentence encoder a saved model's features come from: its own fine-tuned one, or the shipped MiniLM."""
+    own = Path(model_dir) / ENCODER_DIR
+    return str(own) if (own / "modules.json").is_file() else default_model_path()
 
 UnitInput = str | Unit | Mapping
 """What the classifier codes: a text, a `Unit`, or a mapping with `text` and optionally `section` and
@@ -82,12 +90,15 @@ class CodebookClassifier(ClassifierMixin, BaseEstimator):
     data and the probabilities are mixed: it catches the codebook's exact vocabulary that embeddings blur.
     `temperature` rescales the probabilities (p ** (1 / T), renormalised) so that confidence matches how
     often the top code is right; `autocoder.train` fits it on out-of-fold predictions.
+    With `fine_tune_epochs` > 0, `fit` first fine-tunes a copy of the encoder on the training units
+    (`autocoder.finetune`), and the features come from it; the model saves it beside its weights.
     """
 
     def __init__(self, codebook: Codebook | None = None, encoder: Encoder | None = None, C: float = 16.0,
                  codebook_weight: float = 1.0, class_weight: str | None = "balanced", threshold: float = 0.0,
                  use_section: bool = False, context_weight: float = 0.0, context_encoding: str = "joined",
-                 tfidf_weight: float = 0.0, temperature: float = 1.0, top_k: int = 3, max_iter: int = 3000):
+                 tfidf_weight: float = 0.0, temperature: float = 1.0, top_k: int = 3, max_iter: int = 3000,
+                 fine_tune_epochs: int = 0, fine_tune_seed: int = 0):
         self.codebook = codebook
         self.encoder = encoder
         self.C = C
@@ -101,6 +112,8 @@ class CodebookClassifier(ClassifierMixin, BaseEstimator):
         self.temperature = temperature
         self.top_k = top_k
         self.max_iter = max_iter
+        self.fine_tune_epochs = fine_tune_epochs
+        self.fine_tune_seed = fine_tune_seed
 
     def _codebook(self) -> Codebook:
         if self.codebook is None:
@@ -108,6 +121,8 @@ class CodebookClassifier(ClassifierMixin, BaseEstimator):
         return self.codebook
 
     def _encoder(self) -> Encoder:
+        if getattr(self, "encoder_", None) is not None:
+            return self.encoder_
         if self.encoder is None:
             self.encoder = Encoder()
         return self.encoder
@@ -150,6 +165,7 @@ class CodebookClassifier(ClassifierMixin, BaseEstimator):
             inputs += book_texts
             labels += book_labels
             weights += [self.codebook_weight] * len(book_texts)
+        self.encoder_ = self._fine_tuned_encoder(inputs, labels, weights) if self.fine_tune_epochs > 0 else None
         self.model_ = self._head().fit(self.features(inputs), labels, sample_weight=np.asarray(weights))
         self.classes_ = self.model_.classes_
         if self.tfidf_weight > 0:
@@ -157,6 +173,15 @@ class CodebookClassifier(ClassifierMixin, BaseEstimator):
             words = self.tfidf_.fit_transform([unit_fields(x)[0] for x in inputs])
             self.tfidf_model_ = self._head().fit(words, labels, sample_weight=np.asarray(weights))
         return self
+
+    def _fine_tuned_encoder(self, inputs: list, labels: list[str], weights: list[float]) -> Encoder:
+        from .finetune import FineTuneConfig, fine_tune
+
+        base = self.encoder.model_path if self.encoder is not None else default_model_path()
+        config = FineTuneConfig(epochs=self.fine_tune_epochs, seed=self.fine_tune_seed)
+        tuned = fine_tune(base, [unit_fields(x)[0] for x in inputs], labels, weights, config)
+        batch_size = self.encoder.batch_size if self.encoder is not None else 64
+        return Encoder(model=tuned, batch_size=batch_size)
 
     def _head(self) -> LogisticRegression:
         return LogisticRegression(C=self.C, class_weight=self.class_weight, max_iter=self.max_iter)
@@ -200,6 +225,12 @@ class CodebookClassifier(ClassifierMixin, BaseEstimator):
             "params": {k: v for k, v in self.get_params().items() if k not in ("codebook", "encoder")},
             **(extra or {}),
         }
+        if getattr(self, "encoder_", None) is not None:
+            # Half precision halves the folder; loading casts back to float32, and embeddings differ from the
+            # float32 ones by less than int8 export does (checked in tests/test_classifier.py).
+            self.encoder_.model.half().save(str(directory / ENCODER_DIR), safe_serialization=True)
+            self.encoder_.model.float()
+            meta["encoder"] = f"{ENCODER_NAME} fine-tuned ({ENCODER_DIR}/)"
         (directory / "model.json").write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
         if self.tfidf_weight > 0:
             vocabulary = {term: int(index) for term, index in self.tfidf_.vocabulary_.items()}
@@ -224,6 +255,10 @@ class CodebookClassifier(ClassifierMixin, BaseEstimator):
         missing = [c for c in meta["classes"] if not codebook.is_code(c)]
         if missing:
             raise InputError(f"model classes not in the codebook: {', '.join(missing)}", source=str(directory))
+        own = encoder_path(directory)
+        if own != default_model_path() and (encoder is None or encoder.model_path != own):
+            # A shared encoder of another model cannot give this model's features: load its own, same backend.
+            encoder = Encoder(model_path=own, backend=encoder.backend if encoder is not None else "torch")
         model = cls(codebook=codebook, encoder=encoder, **meta["params"])
         classes = np.array(meta["classes"], dtype=object)
         model.model_ = model._restored_head(classes, weights["coef"], weights["intercept"])

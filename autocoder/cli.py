@@ -93,6 +93,8 @@ def train(output: Annotated[Path, typer.Option("--output", "-o", help="Model dir
               "Neighbours as the mean of their own embeddings, or as the embedding of their text joined."))] = "mean",
           section: Annotated[bool, typer.Option("--section/--no-section", help="Use the report section as a feature.")] = True,
           tfidf_weight: Annotated[float, typer.Option(help="Share of a TF-IDF model in the mixed probabilities (0: off).")] = 0.5,
+          fine_tune_epochs: Annotated[int, typer.Option(help="Fine-tune the sentence encoder on the coded units for this "
+                                                             "many epochs first (0: the shipped encoder as it is).")] = 0,
           experiment: Annotated[Optional[Path], typer.Option(help="Experiment results to add to the model card "
                                                                   "(default: training/results when present).")] = None,
           codebook: CodebookOption = None) -> None:
@@ -107,10 +109,11 @@ def train(output: Annotated[Path, typer.Option("--output", "-o", help="Model dir
     train_set = _coded_file(data, book) if data else None
     held_out = {} if data else None
     model = CodebookClassifier(codebook=book, context_weight=context_weight, context_encoding=context_encoding,
-                               use_section=section, tfidf_weight=tfidf_weight)
+                               use_section=section, tfidf_weight=tfidf_weight, fine_tune_epochs=fine_tune_epochs)
     results = train_and_evaluate(model, book, folds=folds, target_precision=target_precision,
                                  train=train_set, held_out=held_out)
-    model.save(output, extra={"threshold_choice": results["threshold"]})
+    model.save(output, extra={"threshold_choice": results["threshold"],
+                              "construct_confusion": results["construct_confusion"]})
     save_evaluation(results, output / "evaluation.json")
     write_model_card(output, model, results, book, experiment or EXPERIMENT_DIR)
     err.print(f"model {model.version} written to {output}")
@@ -190,6 +193,10 @@ def frequencies(coding: Annotated[Optional[Path], typer.Argument(help="Coding fi
                 by_section: Annotated[bool, typer.Option("--by-section", help="One column per report section.")] = False,
                 field: Annotated[str, typer.Option(help="Field holding the code.")] = "category",
                 published: Annotated[bool, typer.Option("--published", help="The codebook's own published frequencies.")] = False,
+                intervals: Annotated[bool, typer.Option("--intervals", help="Construct proportions with 95% intervals "
+                                                        "(bootstrap over the file's documents).")] = False,
+                model: Annotated[Optional[Path], typer.Option(help="With --intervals: correct the proportions for the "
+                                                              "errors this model made on held-out units.")] = None,
                 fmt: Annotated[str, typer.Option("--format", help="md or csv")] = "md",
                 codebook: CodebookOption = None) -> None:
     """Frequency table of a coded corpus in the form of the paper's Table 3 or Table 5."""
@@ -201,7 +208,11 @@ def frequencies(coding: Annotated[Optional[Path], typer.Argument(help="Coding fi
     book = load_codebook(codebook)
     if level not in ("category", "construct"):
         raise InputError(f"--level must be 'category' or 'construct', not {level!r}")
-    if published:
+    if intervals:
+        if coding is None or level != "construct":
+            raise InputError("--intervals needs a coding file and --level construct (Table 5)")
+        table = _interval_table(coding, book, field, model)
+    elif published:
         table = published_table(book, level)
     elif coding is None:
         raise InputError("give a coding file, or --published for the codebook's own frequencies")
@@ -211,6 +222,27 @@ def frequencies(coding: Annotated[Optional[Path], typer.Argument(help="Coding fi
         table = frequency_table(list(codes.values()), book, level,
                                 groups=[sections[u] for u in codes] if sections else None)
     typer.echo(to_markdown(table) if fmt == "md" else table.to_csv(index=False), nl=False)
+    if "method" in table.attrs:
+        err.print(f"intervals: {table.attrs['method']}")
+
+
+def _interval_table(coding: Path, book, field: str, model: Path | None):
+    import json
+
+    from .errors import InputError
+    from .frequencies import construct_intervals, document_of
+    from .io import read_codes, read_records
+
+    codes = read_codes(coding, book, field)
+    documents = {str(r.get("id")): document_of(r) for _, r in read_records(coding)}
+    confusion = None
+    if model is not None:
+        try:
+            confusion = json.loads((model / "model.json").read_text(encoding="utf-8"))["construct_confusion"]
+        except (OSError, ValueError, KeyError):
+            raise InputError("the model records no held-out confusion counts (retrain it with this version)",
+                             source=str(model)) from None
+    return construct_intervals(list(codes.values()), [documents[u] for u in codes], book, confusion)
 
 
 @app.command()

@@ -13,8 +13,12 @@ from .errors import InputError
 
 CORPORA_DIR = Path(__file__).resolve().parent.parent / "corpora"
 CODED_DIR = CORPORA_DIR / "coded"
-SPLITS = ("train", "test", "test_synthetic", "test_study")
-"""`train` is all a model may learn from; the three test splits are held out and reported separately."""
+STYLES = ("bulleted", "paragraph", "terse", "framework")
+"""The register documents' styles: bulleted reports, paragraph reports, terse feedback notes, framework criteria."""
+SPLITS = ("train", "test", "test_synthetic", "test_study", *(f"test_{style}" for style in STYLES))
+"""`train` is all a model may learn from; the test splits are held out and reported separately."""
+HELD_OUT = tuple(s for s in SPLITS if s not in ("train", "test_study"))
+"""The held-out splits coded by category that models are compared on (`test_study` is mostly coded by construct)."""
 
 
 @dataclass(frozen=True)

@@ -10,9 +10,11 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping, Sequence
 
+import numpy as np
 import pandas as pd
 
 from .codebook import Codebook
+from .quantify import estimate_from_counts, estimate_proportions
 from .types import NONE_CODE, Section
 
 ALL = "all"
@@ -80,3 +82,45 @@ def to_markdown(table: pd.DataFrame) -> str:
     for row in table.itertuples(index=False):
         lines.append("| " + " | ".join(f"{v:.3f}" if isinstance(v, float) else str(v) for v in row) + " |")
     return "\n".join(lines) + "\n"
+
+
+def construct_intervals(codes: Sequence[str | None], documents: Sequence[str], codebook: Codebook,
+                        confusion: Mapping | None = None, resamples: int = 2000, seed: int = 0) -> pd.DataFrame:
+    """Table 5 with 95% intervals: construct proportions of a set of reports, bootstrapped over its documents,
+    and corrected for the model's errors when `confusion` (a model's held-out construct confusion counts:
+    `{"labels": [...constructs, "NONE"], "counts": [[...]]}`) is given."""
+    labels = [*codebook.construct_ids, NONE_CODE]
+    constructs = [codebook.construct_of(c) if c and c != NONE_CODE else NONE_CODE for c in codes]
+    estimate = estimate_proportions(constructs, documents, labels, _confusion_counts(confusion, labels),
+                                    resamples=resamples, seed=seed)
+    return _interval_table(estimate, codebook)
+
+
+def construct_interval_table(per_document: np.ndarray, codebook: Codebook, confusion: Mapping | None = None,
+                             resamples: int = 2000, seed: int = 0) -> pd.DataFrame:
+    """`construct_intervals` from a documents x (constructs, NONE) matrix of counts."""
+    labels = [*codebook.construct_ids, NONE_CODE]
+    return _interval_table(estimate_from_counts(per_document, labels, _confusion_counts(confusion, labels),
+                                                resamples, seed), codebook)
+
+
+def _confusion_counts(confusion: Mapping | None, labels: list[str]) -> np.ndarray | None:
+    if confusion is None:
+        return None
+    if list(confusion["labels"]) != labels:
+        raise ValueError("the model's confusion counts are not over this codebook's constructs")
+    return np.asarray(confusion["counts"], dtype=float)
+
+
+def _interval_table(estimate, codebook: Codebook) -> pd.DataFrame:
+    table = _table({ALL: Counter(dict(zip(estimate.labels, estimate.n.astype(int).tolist())))}, codebook, "construct")
+    table["estimate"] = estimate.estimate.round(3)
+    table["95% low"] = estimate.low.round(3)
+    table["95% high"] = estimate.high.round(3)
+    table.attrs["method"] = f"{estimate.method}, {estimate.documents} documents"
+    return table
+
+
+def document_of(record: Mapping) -> str:
+    """The report a coded unit comes from: its `doc`, else the part of its id before `:start-end`."""
+    return str(record.get("doc") or str(record.get("id", "")).rsplit(":", 1)[0])

@@ -16,10 +16,15 @@ PLOTS = ("coverage.png", "reliability.png", "learning_curve.png")
 MIN_UNITS = 10
 """Kappa over fewer units than this is not reported: it says nothing."""
 
+REGISTER_AGREEMENT = CORPORA_DIR / "annotation" / "registers" / "agreement.json"
 SPLIT_NOTES = {
-    "test": "real text (NCSL report and support pack parts held out), project-annotated",
-    "test_synthetic": "synthetic report-register text, held out; not real reports",
+    "test": "research prose (NCSL report and support pack parts held out)",
+    "test_synthetic": "bulleted synthetic reports of the first corpus, held out",
     "test_study": "the study's own school-report quotations; coded by construct only (bar one)",
+    "test_bulleted": "bulleted reports, varied headings (register documents held out)",
+    "test_paragraph": "reports in long paragraphs (register documents held out)",
+    "test_terse": "terse feedback notes with acronyms (register documents held out)",
+    "test_framework": "self-evaluation framework criteria and prompts (register documents held out)",
 }
 
 
@@ -46,6 +51,42 @@ def _precision_point(threshold: dict) -> str:
         return f"no threshold reached {threshold['target_precision']:.0%} precision on out-of-fold predictions."
     return (f"at threshold {point['threshold']:.2f} suggestions are right {point['precision']:.1%} of the time "
             f"(target {threshold['target_precision']:.0%}) and cover {point['coverage']:.1%} of units.")
+
+
+def _style_tables(results: dict) -> list[str]:
+    """Per held-out split: agreement beside the annotators' own on that style, coverage at the precise threshold,
+    per report section, and Table 5 with its interval."""
+    annotators = (json.loads(REGISTER_AGREEMENT.read_text(encoding="utf-8")).get("styles", {})
+                  if REGISTER_AGREEMENT.exists() else {})
+    held = results["held_out"]
+    lines = ["### By style: the model beside the annotators and at 90% precision", "",
+             "| split | category kappa (95% CI) | construct kappa | annotators' category kappa | annotators' construct kappa "
+             "| coverage at the 90%-precision threshold | precision there |", "|---|---|---|---|---|---|---|"]
+    for name, result in held.items():
+        style = annotators.get(name.removeprefix("test_"), {})
+        precise = result.get("at_precise_threshold") or {}
+        lines.append(f"| `{name}` | {_kappa_cell(result.get('category'))} | {_kappa_cell(result['construct'])} | "
+                     f"{_kappa_cell(style.get('category'))} | {_kappa_cell(style.get('construct'))} | "
+                     + (f"{precise['coverage']:.1%} | {_fmt(precise['precision'])} |" if precise else "- | - |"))
+    lines += ["", "### By report section (category kappa, 95% CI; units)", "",
+              "| split | strength | development | recommendation | no section |", "|---|---|---|---|---|"]
+    for name, result in held.items():
+        by_section = result.get("by_section", {})
+        cells = [_kappa_cell(by_section[s].get("category")) if s in by_section else "-"
+                 for s in ("strength", "development", "recommendation", "None")]
+        lines.append(f"| `{name}` | " + " | ".join(cells) + " |")
+    lines += ["", "### Table 5 with its 95% interval", "",
+              "Construct proportions of each held-out split as the model codes it, with a 95% interval from a bootstrap "
+              "over the split's documents that also redraws the model's out-of-fold misclassification rates "
+              "(`autocoder frequencies --intervals --model`), against the adjudicated human proportions.", "",
+              "| split | documents | mean error, counted | mean error, corrected | constructs whose human proportion the interval holds |",
+              "|---|---|---|---|---|"]
+    for name, result in held.items():
+        check = result.get("proportions")
+        if check:
+            lines.append(f"| `{name}` | {check['method'].rsplit(', ', 1)[-1]} | {check['error_counted']:.3f} | "
+                         f"{check['error_estimate']:.3f} | {check['covered']} of {len(check['constructs'])} |")
+    return lines
 
 
 def _per_label_table(result: dict, level: str) -> list[str]:
@@ -130,6 +171,7 @@ def render_model_card(model: CodebookClassifier, results: dict, codebook: Codebo
                   f"{annotators['category']['kappa']:.3f} and construct kappa {annotators['construct']['kappa']:.3f} "
                   f"over {annotators['category']['n']} units (both are instances of one language model, so this "
                   "overstates what two independent human coders reach; the study's three human coders reached 0.75)."]
+    lines += ["", *_style_tables(results)]
     if "test" in results["held_out"]:
         lines += ["", "### Per category on `test` (one-vs-rest kappa)", "", *_per_label_table(results["held_out"]["test"], "category"),
                   "", "### Per construct on `test`", "", *_per_label_table(results["held_out"]["test"], "construct")]

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 from scipy.optimize import minimize_scalar
-from sklearn.metrics import cohen_kappa_score, f1_score
+from sklearn.metrics import cohen_kappa_score, confusion_matrix, f1_score
 from sklearn.model_selection import GroupKFold
 
 from .agreement import agreement, compare, to_constructs
@@ -163,13 +163,53 @@ def score(data: CodedSet, predicted: Sequence[str | None], codebook: Codebook) -
     return result
 
 
-def evaluate(model: CodebookClassifier, data: CodedSet, codebook: Codebook) -> dict:
+def evaluate(model: CodebookClassifier, data: CodedSet, codebook: Codebook, precise_threshold: float | None = None,
+             confusion: dict | None = None) -> dict:
+    """Held-out agreement, overall and per report section; with `precise_threshold` (the out-of-fold 90%-precision
+    threshold) the coverage and precision there; the Table 5 proportions with their 95% interval (corrected with
+    the out-of-fold `confusion` when given) beside the human ones."""
     proba = model.predict_proba(data.inputs)
-    suggestions = suggestions_from_proba(proba, model.classes_, codebook, model.threshold)
+    predicted = [s.category for s in suggestions_from_proba(proba, model.classes_, codebook, model.threshold)]
     unscaled = apply_temperature(proba, 1 / model.temperature)  # undoes the model's temperature exactly
-    return {**score(data, [s.category for s in suggestions], codebook),
-            "ece": top_code_calibration(proba, model.classes_, data.codes)[0],
-            "ece_before_temperature": top_code_calibration(unscaled, model.classes_, data.codes)[0]}
+    sections = [item.get("section") for item in data.inputs]
+    result = {**score(data, predicted, codebook),
+              "ece": top_code_calibration(proba, model.classes_, data.codes)[0],
+              "ece_before_temperature": top_code_calibration(unscaled, model.classes_, data.codes)[0],
+              "by_section": {str(section): score(data.subset(keep), [predicted[i] for i in keep], codebook)
+                             for section in dict.fromkeys(sections)
+                             for keep in [[i for i, s in enumerate(sections) if s == section]]},
+              "proportions": proportion_check(data, predicted, codebook, confusion)}
+    if precise_threshold is not None:
+        result["at_precise_threshold"] = precision_at(proba, model.classes_, data.codes, precise_threshold)
+    return result
+
+
+def precision_at(proba: np.ndarray, classes: np.ndarray, codes: Sequence[str | None], threshold: float) -> dict:
+    """Share of units given a category at `threshold`, and how often it is the human code (category-coded units)."""
+    coded = [i for i, code in enumerate(codes) if code]
+    best = proba[coded].argmax(axis=1)
+    top = np.asarray(classes, dtype=object)[best]
+    suggested = (top != NONE_CODE) & (proba[coded][np.arange(len(coded)), best] >= threshold)
+    human = np.asarray([codes[i] for i in coded], dtype=object)
+    return {"threshold": threshold, "coverage": float(suggested.mean()) if coded else 0.0,
+            "precision": float((top[suggested] == human[suggested]).mean()) if suggested.any() else None}
+
+
+def proportion_check(data: CodedSet, predicted: Sequence[str | None], codebook: Codebook,
+                     confusion: dict | None) -> dict:
+    """The model's Table 5 for a set of documents with its 95% interval, against the human proportions: the
+    error of each estimate and which constructs' human proportion the interval holds."""
+    from .frequencies import construct_intervals
+
+    human = proportions([c for c in data.constructs if c != NONE_CODE], codebook.construct_ids)
+    table = construct_intervals(predicted, data.groups, codebook, confusion, resamples=1000)
+    inside = (table["95% low"].to_numpy() <= human.round(3)) & (human.round(3) <= table["95% high"].to_numpy())
+    return {"constructs": codebook.construct_ids, "human": human.round(3).tolist(),
+            "counted": table["all prop"].tolist(), "estimate": table["estimate"].tolist(),
+            "low": table["95% low"].tolist(), "high": table["95% high"].tolist(), "method": table.attrs["method"],
+            "error_counted": float(np.abs(table["all prop"].to_numpy() - human).mean()),
+            "error_estimate": float(np.abs(table["estimate"].to_numpy() - human).mean()),
+            "covered": int(inside.sum())}
 
 
 def train_and_evaluate(model: CodebookClassifier, codebook: Codebook, folds: int = 5,
@@ -189,6 +229,10 @@ def train_and_evaluate(model: CodebookClassifier, codebook: Codebook, folds: int
     chosen = choose_threshold(curve, target_precision)
     cv_predicted = [s.category for s in suggestions_from_proba(proba, classes, codebook, chosen["threshold"])]
     model.set_params(threshold=chosen["threshold"], temperature=temperature).fit(train.inputs, train.codes)
+    constructs = [*codebook.construct_ids, NONE_CODE]
+    confusion = {"labels": constructs, "counts": confusion_matrix(
+        to_constructs(train.codes, codebook), to_constructs(cv_predicted, codebook), labels=constructs).tolist()}
+    precise = chosen["at_target_precision"]["threshold"] if chosen["at_target_precision"] else None
     return {
         "train_units": len(train), "train_documents": len(set(train.groups)), "folds": folds,
         "train_counts": dict(Counter(train.codes)),
@@ -196,7 +240,9 @@ def train_and_evaluate(model: CodebookClassifier, codebook: Codebook, folds: int
         "out_of_fold_ece": {"before_temperature": ece_before,
                             "after_temperature": top_code_calibration(proba, classes, train.codes)[0]},
         "cross_validation": score(train, cv_predicted, codebook),
-        "held_out": {name: evaluate(model, data, codebook) for name, data in held_out.items() if len(data)},
+        "construct_confusion": confusion,
+        "held_out": {name: evaluate(model, data, codebook, precise, confusion) for name, data in held_out.items()
+                     if len(data)},
         "train_seconds": round(time.perf_counter() - started, 1),
     }
 

@@ -12,7 +12,8 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 
-from autocoder.classify import CodebookClassifier, UnitInput, codebook_examples, tfidf_vectorizer, unit_fields
+from autocoder.classify import (CodebookClassifier, UnitInput, apply_temperature, codebook_examples, tfidf_vectorizer,
+                                unit_fields)
 from autocoder.codebook import Codebook
 from autocoder.embed import Encoder
 
@@ -20,10 +21,13 @@ from autocoder.embed import Encoder
 class TfidfClassifier(ClassifierMixin, BaseEstimator):
     """The classic baseline: TF-IDF of word uni- and bigrams, logistic regression, codebook text as examples."""
 
-    def __init__(self, codebook: Codebook, C: float = 16.0, codebook_weight: float = 1.0):
+    def __init__(self, codebook: Codebook, C: float = 16.0, codebook_weight: float = 1.0, temperature: float = 1.0,
+                 threshold: float = 0.0):
         self.codebook = codebook
         self.C = C
         self.codebook_weight = codebook_weight
+        self.temperature = temperature
+        self.threshold = threshold
 
     def fit(self, X: Sequence[UnitInput], y: Sequence[str]):
         texts, labels = [unit_fields(x)[0] for x in X], list(y)
@@ -39,17 +43,20 @@ class TfidfClassifier(ClassifierMixin, BaseEstimator):
         return self
 
     def predict_proba(self, X: Sequence[UnitInput]) -> np.ndarray:
-        return self.pipeline_.predict_proba([unit_fields(x)[0] for x in X])
+        return apply_temperature(self.pipeline_.predict_proba([unit_fields(x)[0] for x in X]), self.temperature)
 
 
 class ZeroShotClassifier(ClassifierMixin, BaseEstimator):
     """No coded units at all: the category whose codebook text (name, principle, examples) is nearest in
     embedding space. It has no NONE class; it abstains only through the threshold."""
 
-    def __init__(self, codebook: Codebook, encoder: Encoder, temperature: float = 20.0):
+    def __init__(self, codebook: Codebook, encoder: Encoder, scale: float = 20.0, temperature: float = 1.0,
+                 threshold: float = 0.0):
         self.codebook = codebook
         self.encoder = encoder
+        self.scale = scale
         self.temperature = temperature
+        self.threshold = threshold
 
     def fit(self, X: Sequence[UnitInput] = (), y: Sequence[str] = ()):
         self.classes_ = np.array(self.codebook.category_ids, dtype=object)
@@ -59,10 +66,10 @@ class ZeroShotClassifier(ClassifierMixin, BaseEstimator):
         return self
 
     def predict_proba(self, X: Sequence[UnitInput]) -> np.ndarray:
-        logits = self.temperature * self.encoder.encode([unit_fields(x)[0] for x in X]) @ self.centroids_.T
+        logits = self.scale * self.encoder.encode([unit_fields(x)[0] for x in X]) @ self.centroids_.T
         logits -= logits.max(axis=1, keepdims=True)
         weights = np.exp(logits)
-        return weights / weights.sum(axis=1, keepdims=True)
+        return apply_temperature(weights / weights.sum(axis=1, keepdims=True), self.temperature)
 
 
 class FineTunedClassifier(ClassifierMixin, BaseEstimator):
@@ -71,8 +78,11 @@ class FineTunedClassifier(ClassifierMixin, BaseEstimator):
     fine-tuned embeddings."""
 
     def __init__(self, codebook: Codebook, epochs: int = 1, batch_size: int = 32, learning_rate: float = 2e-5,
-                 context_weight: float = 0.0, use_section: bool = False, seed: int = 0):
+                 context_weight: float = 0.0, use_section: bool = False, seed: int = 0, temperature: float = 1.0,
+                 threshold: float = 0.0):
         self.codebook = codebook
+        self.temperature = temperature
+        self.threshold = threshold
         self.epochs = epochs
         self.batch_size = batch_size
         self.learning_rate = learning_rate
@@ -113,7 +123,7 @@ class FineTunedClassifier(ClassifierMixin, BaseEstimator):
         return self
 
     def predict_proba(self, X: Sequence[UnitInput]) -> np.ndarray:
-        return self.head_.predict_proba(X)
+        return apply_temperature(self.head_.predict_proba(X), self.temperature)
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,8 @@
 
 Each candidate runs in its own process so its training time and peak memory are its own. For each: out-of-fold
 predictions on `train` (folds grouped by document) choose the abstention threshold (maximum kappa), then the
-candidate is fitted on all of `train` and scored on the held-out splits `test` (real) and `test_synthetic`.
+candidate is fitted on all of `train` and scored on every held-out split (`autocoder.corpus.HELD_OUT`), all by
+`autocoder.train.train_and_evaluate`, the function that trains the shipped model.
 """
 
 from __future__ import annotations
@@ -15,20 +16,18 @@ import json
 import resource
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
 
-from autocoder.classify import suggestions_from_proba
 from autocoder.codebook import load_codebook
+from autocoder.corpus import HELD_OUT
 from autocoder.embed import Encoder
-from autocoder.train import CodedSet, choose_threshold, coverage_curve, cross_val_proba, score
+from autocoder.train import CodedSet, train_and_evaluate
 
 from .candidates import BY_NAME, CANDIDATES
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
-HELD_OUT = ("test", "test_synthetic")
 TARGETS = {"category kappa": 0.75, "construct kappa": 0.80, "construct-proportion error": 0.03}
 
 
@@ -46,29 +45,21 @@ def load_data(subset: int | None, seed: int = 0) -> tuple[CodedSet, dict[str, Co
             keep.add(doc)
             total += train.groups.count(doc)
         train = train.subset([i for i, g in enumerate(train.groups) if g in keep])
-    return train, {name: CodedSet.from_split(name).category_coded() for name in HELD_OUT}
+    return train, {name: CodedSet.from_split(name) for name in HELD_OUT}
 
 
 def run_candidate(name: str, folds: int, subset: int | None) -> dict:
+    """A candidate trained and scored exactly as the shipped model is (`autocoder.train.train_and_evaluate`)."""
     codebook = load_codebook()
     train, held_out = load_data(subset)
     candidate = BY_NAME[name]
-    started = time.perf_counter()
-    model = candidate.build(codebook, Encoder())
-    proba, classes = cross_val_proba(model, train, folds)
-    chosen = choose_threshold(coverage_curve(proba, classes, train.codes), target_precision=0.9)
-    cv_predicted = [s.category for s in suggestions_from_proba(proba, classes, codebook, chosen["threshold"])]
-    model.fit(train.inputs, train.codes)
-    train_seconds = time.perf_counter() - started
-    results = {"name": name, "description": candidate.description, "threshold": chosen["threshold"],
-               "train_units": len(train), "folds": folds, "train_seconds": round(train_seconds, 1),
-               "cross_validation": score(train, cv_predicted, codebook)}
-    for split, data in held_out.items():
-        suggestions = suggestions_from_proba(model.predict_proba(data.inputs), model.classes_, codebook,
-                                             chosen["threshold"])
-        results[split] = score(data, [s.category for s in suggestions], codebook)
-    results["peak_memory_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
-    return results
+    trained = train_and_evaluate(candidate.build(codebook, Encoder()), codebook, folds=folds, train=train,
+                                 held_out=held_out)
+    return {"name": name, "description": candidate.description, "threshold": trained["threshold"]["threshold"],
+            "temperature": trained["temperature"], "train_units": trained["train_units"], "folds": folds,
+            "train_seconds": trained["train_seconds"], "cross_validation": trained["cross_validation"],
+            **trained["held_out"],
+            "peak_memory_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}
 
 
 def _row(result: dict, part: str) -> str:
