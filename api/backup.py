@@ -256,7 +256,7 @@ def _unpack(archive_path: Path, staging: Path) -> dict:
     if (staging / POSTGRES_DUMP).exists():  # reads the whole dump: a damaged one fails here, before any change
         _postgres("pg_restore", None, "--no-owner", "--no-privileges", f"--file={staging / 'restore.sql'}",
                   str(staging / POSTGRES_DUMP))
-    known = {script.revision for script in _scripts().walk_revisions()}
+    known = {script.revision for script in migration_scripts().walk_revisions()}
     if revision not in known:
         raise BackupError(f"the database is at schema revision {revision!r}, which this version does not know "
                           f"(a backup from a newer version?)", source=str(archive_path))
@@ -269,7 +269,7 @@ def _unpack(archive_path: Path, staging: Path) -> dict:
     return manifest
 
 
-def _scripts() -> ScriptDirectory:
+def migration_scripts() -> ScriptDirectory:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     return ScriptDirectory.from_config(config)
