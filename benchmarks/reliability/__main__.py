@@ -28,16 +28,17 @@ NEEDS_POSTGRES = {"concurrency", "faults", "backup", "upgrade"}
 
 
 def rows(part: str, f) -> list[tuple[str, str, str]]:
+    """The table's rows for a part's figures (a list of them: one run per database)."""
+    if isinstance(f, list):
+        return [row for run in f for row in rows(part, run)]
     if part == "bad_inputs":
         return [("bad inputs", "tried / passed", f"{f['tried']} / {f['passed']}")]
     if part == "concurrency":
-        return [row for run in f for row in (
-            (f"concurrent decisions ({run['backend']}, {run['reviewers']} reviewers)",
-             "acknowledged / found in the log once / conflicts (409) / 500s",
-             f"{run['acknowledged']} / {run['in_log'] - run['duplicates']} / {run['conflicts']} / "
-             f"{run['server_errors']}"),
-            (f"decision latency ({run['backend']})", "decisions/s, p50 / p95 / p99 ms",
-             f"{run['decisions_per_s']:.0f}/s, {run['p50_ms']:.0f} / {run['p95_ms']:.0f} / {run['p99_ms']:.0f}"))]
+        return [(f"concurrent decisions ({f['backend']}, {f['reviewers']} reviewers)",
+                 "acknowledged / found in the log once / conflicts (409) / 500s",
+                 f"{f['acknowledged']} / {f['in_log'] - f['duplicates']} / {f['conflicts']} / {f['server_errors']}"),
+                (f"decision latency ({f['backend']})", "decisions/s, p50 / p95 / p99 ms",
+                 f"{f['decisions_per_s']:.0f}/s, {f['p50_ms']:.0f} / {f['p95_ms']:.0f} / {f['p99_ms']:.0f}")]
     if part == "faults":
         return [("faults", "injected / recovered", f"{f['injected']} / {f['recovered']}")]
     if part == "fuzz":
@@ -57,12 +58,11 @@ def rows(part: str, f) -> list[tuple[str, str, str]]:
         return [("Python heap under the same traffic (tracemalloc)", "growth over requests after a warm-up",
                  f"{f['python_heap_growth_kb']:+.0f} KB over {f['requests']} requests ({f['uploads']} uploads in all)")]
     if part == "backup":
-        return [row for run in f for row in (
-            (f"backup during live decisions ({run['backend']})",
-             "acknowledged before the backup / found after restoring it / files verified",
-             f"{run['acknowledged_before']} / {run['found_after_restore']} / {run['files']}"),
-            (f"damaged backups ({run['backend']})", "refused with a clear error / data left untouched",
-             f"{run['refused']} of {run['damaged']} / {run['untouched']} of {run['damaged']}"))]
+        return [(f"backup during live decisions ({f['backend']})",
+                 "acknowledged before the backup / found once after restoring it / files in the archive",
+                 f"{f['acknowledged_before']} / {f['found_after_restore']} / {f['files']}"),
+                (f"damaged backups ({f['backend']})", "refused with a one-line error / data left untouched",
+                 f"{f['refused']} of {f['damaged']} / {f['untouched']} of {f['damaged']}")]
     if part == "signin":
         return [("failed sign-ins", "free tries, then waits (s)",
                  f"{f['free_failures']}, then {' / '.join(str(w) for w in f['waits_s'])}"),
@@ -70,21 +70,28 @@ def rows(part: str, f) -> list[tuple[str, str, str]]:
                  f"{f['remembered']} after {f['addresses']:,} (bound {f['bound']:,}); "
                  f"{f['memory_growth_kb']:+.0f} KB from {f['addresses'] // 10:,} to {f['addresses']:,}")]
     if part == "upgrade":
-        return [row for run in f for row in (
-            (f"upgrade {run['from']} → {run['to']} ({run['backend']})",
-             "decisions / units / users readable after, of those stored before",
-             f"{run['decisions_after']} of {run['decisions_before']} / {run['units_after']} of "
-             f"{run['units_before']} / {run['users_after']} of {run['users_before']}"),
-            (f"backup at {run['from']} restored at {run['to']} ({run['backend']})", "decisions intact",
-             f"{run['restored_decisions']} of {run['decisions_before']}"))]
+        return [(f"upgrade {f['from']} → {f['to']} ({f['backend']})",
+                 "decisions intact / units / users signing in, of those stored before",
+                 f"{f['decisions_after']} of {f['decisions_before']} / {f['units_after']} of "
+                 f"{f['units_before']} / {f['users_after']} of {f['users_before']}"),
+                (f"backup at {f['from']} restored at {f['to']} ({f['backend']})", "decisions intact",
+                 f"{f['restored_decisions']} of {f['decisions_before']}")]
     raise ValueError(part)
 
 
 def table(figures: dict) -> str:
     lines = ["| part | measure | figure |", "|---|---|---|",
              *(f"| {a} | {b} | {c} |" for part in PARTS if part in figures for a, b, c in rows(part, figures[part]))]
-    runs = [f"- {part}: `.venv/bin/python -m benchmarks.reliability {run['command']}` ({run['seconds']:.0f} s; "
-            f"{json.dumps(run['machine'])})" for part, run in figures["runs"].items()]
+    together: dict[str, list[str]] = {}  # parts measured by one command at one time share a line
+    for part in PARTS:
+        if part in figures["runs"]:
+            together.setdefault(json.dumps(figures["runs"][part], sort_keys=True), []).append(part)
+    runs = []
+    for key, parts in together.items():
+        run = json.loads(key)
+        took = f"{run['seconds']:.0f} s; " if run["seconds"] is not None else ""
+        runs.append(f"- {', '.join(parts)}: `.venv/bin/python -m benchmarks.reliability {run['command']}` "
+                    f"({took}{json.dumps(run['machine'])})")
     details = [f"- {d['fault']}: {'recovered' if d['recovered'] else 'NOT recovered'} ({d['note']})"
                for d in figures["faults"]["details"]] if "faults" in figures else []
     failures = [f"- {f}" for f in figures.get("bad_inputs", {}).get("failures", [])]
@@ -118,8 +125,8 @@ def previous() -> dict:
         return {"runs": {}}
     figures = json.loads(path.read_text(encoding="utf-8"))
     if "runs" not in figures:
-        figures["runs"] = {part: {"command": figures["command"], "machine": figures["machine"],
-                                  "seconds": figures["seconds"]} for part in PARTS if part in figures}
+        figures["runs"] = {part: {"command": figures["command"], "machine": figures["machine"], "seconds": None}
+                           for part in PARTS if part in figures}
     for key in ("command", "machine", "seconds"):
         figures.pop(key, None)
     return figures
