@@ -19,8 +19,9 @@ from .errors import install as install_errors
 from .middleware import BodyLimit, RequestLog
 from .modelstore import ModelStore, shared_encoder
 from .orm import Job, ModelVersion, utcnow
-from .routers import analysis, documents, exchange, health, learning, pages, projects, review, users
+from .routers import analysis, audit, documents, exchange, health, learning, pages, projects, review, users
 from .settings import Settings
+from .signin import SignInLimiter
 
 log = logging.getLogger("autocoder.api")
 
@@ -57,10 +58,10 @@ def fail_interrupted_jobs(session: Session) -> None:
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings.from_env()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    engine = make_engine(settings.url)
+    engine = make_engine(settings.url, settings.sqlite_cache_kib)
     migrate(engine)
     sessions = session_factory(engine)
-    models = ModelStore()
+    models = ModelStore(settings.models_in_memory)
     models.warm_up()
     with sessions() as session:
         initial_model = register_initial_model(session, settings.model_dir)
@@ -68,7 +69,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         for folder in remove_orphan_uploads(session, settings.uploads_dir):
             log.warning("removed an upload no document refers to (the service stopped while storing it)",
                         extra={"path": str(folder)})
-    context = Context(settings, engine, sessions, models, initial_model)
+    context = Context(settings, engine, sessions, models, initial_model,
+                      SignInLimiter(settings.signin_clients, settings.signin_free_failures))
     if settings.demo:
         from .demo import load_demo
 
@@ -83,7 +85,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title="autocoder review service", description=DESCRIPTION, version="0.1.0", lifespan=lifespan)
     app.state.context = context
     install_errors(app)
-    for module in (health, users, projects, documents, review, analysis, exchange, learning, pages):
+    for module in (health, users, projects, documents, review, analysis, exchange, learning, audit, pages):
         app.include_router(module.router)
     app.mount("/review/static", pages.static, name="review-static")
     app.add_middleware(BodyLimit, max_bytes=settings.max_upload_bytes)

@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import hashlib
+import math
 import secrets
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from fastapi import Depends, HTTPException
+from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from autocoder.errors import InputError
 
-from .deps import get_session
+from .context import Context
+from .deps import get_context, get_session
 from .errors import Conflict
 from .orm import Member, Project, Token, User, utcnow
 from .payloads import RowId
@@ -52,15 +54,22 @@ def create_user(session: Session, name: str, role: str) -> tuple[User, str]:
     return user, token
 
 
-def current_user(credentials: HTTPAuthorizationCredentials | None = Depends(_bearer),
-                 session: Session = Depends(get_session)) -> User:
+def current_user(request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(_bearer),
+                 session: Session = Depends(get_session), context: Context = Depends(get_context)) -> User:
     challenge = {"WWW-Authenticate": "Bearer"}
     if credentials is None:
         raise HTTPException(401, "missing bearer token (Authorization: Bearer <token>)", headers=challenge)
+    client = request.client.host if request.client else "unknown"
+    wait = context.signin.wait(client)
+    if wait > 0:  # the token is not even looked at: guessing goes no faster than the wait allows
+        raise HTTPException(429, f"too many failed tokens from this address; try again in {math.ceil(wait)} s",
+                            headers={"Retry-After": str(math.ceil(wait))})
     token = session.scalar(select(Token).where(Token.token_hash == hash_token(credentials.credentials)))
     if token is None:
+        context.signin.failed(client)
         raise HTTPException(401, "invalid token", headers=challenge)
     if token.expires_at is not None and token.expires_at <= utcnow():
+        context.signin.failed(client)
         raise HTTPException(401, "token expired", headers=challenge)
     return token.user
 

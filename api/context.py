@@ -8,6 +8,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from .modelstore import ModelStore
+from .signin import SignInLimiter
 from .settings import Settings
 
 
@@ -19,3 +20,4 @@ class Context:
     models: ModelStore
     initial_model: str
     """The version of the model the service was started with: new projects with its codebook use it."""
+    signin: SignInLimiter

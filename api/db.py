@@ -9,12 +9,15 @@ from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
+from .settings import Settings
+
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, sqlite_cache_kib: int = Settings.sqlite_cache_kib) -> Engine:
     if url.startswith("sqlite"):
-        # Request threads share the file: wait for a writer rather than fail with "database is locked".
+        # Request threads share the file: wait for a writer rather than fail with "database is locked". The pool
+        # keeps 5 connections (and closes up to 10 more after use), each with a page cache of `sqlite_cache_kib`.
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
 
         @event.listens_for(engine, "connect")
@@ -22,6 +25,7 @@ def make_engine(url: str) -> Engine:
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA journal_mode=WAL")  # readers do not block the writer, nor it them
             cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute(f"PRAGMA cache_size=-{int(sqlite_cache_kib)}")  # negative: KiB, not pages
             cursor.close()
 
         return engine

@@ -221,3 +221,18 @@ class ProgressOut(BaseModel):
     reviewed: int = Field(description="Units not pending.")
     reviewers: list[ReviewerProgress] = Field(description="Most units first; a unit two reviewers decided counts "
                                                           "for both.")
+
+
+class AuditEventOut(Orm):
+    id: int
+    created_at: UTC
+    actor_id: int | None = Field(description="None: the command line (create-admin, restore).")
+    actor: str
+    action: str
+    target: str
+    details: dict | None
+
+
+class AuditPage(BaseModel):
+    total: int
+    items: list[AuditEventOut] = Field(description="Newest first.")

@@ -6,9 +6,20 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from autocoder.embed import CACHE_TEXTS
 from autocoder.pipeline import DEFAULT_MODEL
 
 DEFAULT_MAX_UPLOAD = 20 * 1024 * 1024
+ENVIRONMENT = {
+    "max_upload_bytes": "AUTOCODER_MAX_UPLOAD_BYTES",
+    "encoder_cache_texts": "AUTOCODER_ENCODER_CACHE_TEXTS",
+    "models_in_memory": "AUTOCODER_MODELS_IN_MEMORY",
+    "malloc_arenas": "AUTOCODER_MALLOC_ARENAS",
+    "sqlite_cache_kib": "AUTOCODER_SQLITE_CACHE_KIB",
+    "signin_clients": "AUTOCODER_SIGNIN_CLIENTS",
+    "signin_free_failures": "AUTOCODER_SIGNIN_FREE_FAILURES",
+}
+"""The whole-number settings and the environment variables that set them."""
 
 
 def normalise_database_url(url: str) -> str:
@@ -28,6 +39,19 @@ class Settings:
     model_dir: Path = DEFAULT_MODEL
     """The model registered (and made active for new projects) at start."""
     max_upload_bytes: int = DEFAULT_MAX_UPLOAD
+    # Bounds on what grows with use, so that a service running for months keeps a flat memory.
+    encoder_cache_texts: int = CACHE_TEXTS
+    """Embeddings of unit texts kept (1.5 KB each), the least recently used dropped first."""
+    models_in_memory: int = 3
+    """Classifiers (model versions) kept loaded, the least recently used dropped first (~1 MB each)."""
+    sqlite_cache_kib: int = 2048
+    """SQLite page cache per connection (SQLite's own default, made explicit)."""
+    signin_clients: int = 10_000
+    """Clients whose failed sign-ins are remembered (~200 bytes each); the least recent are forgotten."""
+    signin_free_failures: int = 5
+    """Failed tokens a client may send before each further try must wait, twice as long each time."""
+    malloc_arenas: int = 2
+    """glibc malloc arenas for `autocoder serve` (0: glibc's default of 8 per core)."""
     demo: bool = False
     """Load a demo project from the synthetic reports in `corpora/` at start."""
 
@@ -38,7 +62,7 @@ class Settings:
             "data_dir": Path(env.get("AUTOCODER_DATA_DIR", "data")),
             "database_url": env.get("DATABASE_URL") or None,
             "model_dir": Path(env["AUTOCODER_MODEL_DIR"]) if env.get("AUTOCODER_MODEL_DIR") else DEFAULT_MODEL,
-            "max_upload_bytes": int(env.get("AUTOCODER_MAX_UPLOAD_BYTES", DEFAULT_MAX_UPLOAD)),
+            **{field: int(env[name]) for field, name in ENVIRONMENT.items() if env.get(name)},
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)

@@ -264,6 +264,32 @@ def create_admin(name: Annotated[str, typer.Argument(help="The admin's user name
     typer.echo(add_admin(name))
 
 
+@app.command("backup")
+def backup_command(out: Annotated[Path, typer.Argument(help="The backup file to write (.tar.gz; must not exist).")]) -> None:
+    """Back up the review service's data (database, uploads, model versions) while it runs, with a manifest of
+    SHA-256 checksums. The same AUTOCODER_DATA_DIR and DATABASE_URL as the service's; PostgreSQL needs pg_dump."""
+    from api.backup import backup
+    from api.settings import Settings
+
+    manifest = backup(Settings.from_env(), out)
+    err.print(f"backed up the {manifest['backend']} database (schema {manifest['revision']}) and "
+              f"{len(manifest['files']) - 1} files to {out}", highlight=False)
+
+
+@app.command("restore")
+def restore_command(archive: Annotated[Path, typer.Argument(help="A file written by `autocoder backup`.")]) -> None:
+    """Replace the review service's data with a backup's, after checking all of it (stop the service first).
+    A damaged backup is refused and nothing changes; the data directory as it was is kept beside the new one."""
+    from api.backup import restore
+    from api.settings import Settings
+
+    restored = restore(Settings.from_env(), archive)
+    manifest = restored.manifest
+    err.print(f"restored the backup of {manifest['created_at']} (schema {manifest['revision']}, now migrated)"
+              + (f"; the data directory as it was is in {restored.replaced}" if restored.replaced else ""),
+              highlight=False)
+
+
 @app.command()
 def batch(archive: Annotated[Path, typer.Argument(help="Folder of reports (.txt, .md, .docx, .pdf), read recursively.")],
           out: Annotated[Path, typer.Option("--out", help="Results folder (created; a rerun resumes in it).")],

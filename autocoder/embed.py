@@ -1,4 +1,4 @@
-"""Sentence embeddings of units, batched, with a cache keyed by text."""
+"""Sentence embeddings of units, batched, with a bounded cache keyed by text."""
 
 from __future__ import annotations
 
@@ -6,8 +6,12 @@ import os
 from collections.abc import Sequence
 
 import numpy as np
+from cachetools import LRUCache
 
 ENCODER_NAME = "all-MiniLM-L6-v2"
+CACHE_TEXTS = 20_000
+"""Embeddings kept by default: ~30 MB of 384 float32s, more than a training set or a long report holds, so a
+long-running service's memory levels off instead of growing with every text it has seen."""
 
 
 def default_model_path() -> str:
@@ -18,18 +22,19 @@ def default_model_path() -> str:
 
 
 class Encoder:
-    """Embeds texts with a sentence-transformers model; a text already seen is not embedded again."""
+    """Embeds texts with a sentence-transformers model; a text seen recently is not embedded again."""
 
     def __init__(self, model_path: str | None = None, batch_size: int = 64, show_progress: bool = False, model=None,
-                 backend: str = "torch"):
+                 backend: str = "torch", cache_texts: int = CACHE_TEXTS):
         """`backend`: "torch" (sentence-transformers), or an export of the same model run by ONNX Runtime
-        ("onnx", "onnx-int8") or OpenVINO ("openvino"), made on first use (see `autocoder.backends`)."""
+        ("onnx", "onnx-int8") or OpenVINO ("openvino"), made on first use (see `autocoder.backends`).
+        `cache_texts`: how many embeddings to keep, the least recently used dropped first."""
         self.model_path = model_path or default_model_path()
         self.backend = backend
         self.batch_size = batch_size
         self.show_progress = show_progress
         self._model = model
-        self._cache: dict[str, np.ndarray] = {}
+        self._cache: LRUCache[str, np.ndarray] = LRUCache(maxsize=cache_texts)
 
     @property
     def model(self):
@@ -52,14 +57,18 @@ class Encoder:
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         """Unit-normalised embeddings, one row per text."""
-        missing = list(dict.fromkeys(t for t in texts if t not in self._cache))
+        unique = dict.fromkeys(texts)
+        found = {t: v for t in unique if (v := self._cache.get(t)) is not None}
+        missing = [t for t in unique if t not in found]
         if missing:
             vectors = self.model.encode(missing, batch_size=self.batch_size, normalize_embeddings=True,
                                         convert_to_numpy=True, show_progress_bar=self.show_progress)
-            self._cache.update(zip(missing, vectors.astype(np.float32)))
+            fresh = dict(zip(missing, vectors.astype(np.float32)))
+            found.update(fresh)  # held here too: a call with more texts than the cache keeps evicts its own
+            self._cache.update(fresh)
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
-        return np.stack([self._cache[t] for t in texts])
+        return np.stack([found[t] for t in texts])
 
     @property
     def cache_size(self) -> int:

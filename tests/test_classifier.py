@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from autocoder.classify import CodebookClassifier
+from autocoder.embed import Encoder
 from autocoder.errors import InputError
 from autocoder.types import NONE_CODE
 
@@ -107,3 +108,11 @@ def test_neighbours_give_context_only_within_a_document():
 
     units = [Unit("a", 0, 10, "First unit."), Unit("a", 11, 25, "Second unit."), Unit("b", 0, 9, "Other doc.")]
     assert [u["context"] for u in with_context(units)] == [["Second unit."], ["First unit."], []]
+
+
+def test_encoder_cache_keeps_at_most_its_bound_and_still_answers_past_it(encoder):
+    bounded = Encoder(model=encoder.model, cache_texts=2)
+    texts = ["First unit.", "Second unit.", "Third unit.", "First unit."]
+    vectors = bounded.encode(texts)
+    assert bounded.cache_size == 2
+    assert np.allclose(vectors, encoder.encode(texts), atol=1e-6)

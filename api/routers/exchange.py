@@ -16,11 +16,12 @@ from autocoder.codebook import Codebook
 from autocoder.io import read_coded_units, write_csv, write_jsonl
 
 from .. import refi
-from ..auth import STAFF, project_access
+from ..audit import record
+from ..auth import STAFF, current_user, project_access
 from ..coding import check_section, project_codebook
 from ..context import Context
 from ..deps import get_context, get_session
-from ..orm import Document, Project, TrainingExample, Unit
+from ..orm import Document, Project, TrainingExample, Unit, User
 from ..payloads import ImportOut, TrainingPage
 from ..uploads import read_upload
 from .review import latest_decisions
@@ -86,7 +87,7 @@ def _coded_records(path: Path, codebook: Codebook, source: str) -> list[refi.Cod
 @router.post("/projects/{project_id}/training-data", status_code=201, response_model=ImportOut)
 def import_training_data(file: Annotated[UploadFile, File(description="Coded units: .csv, .jsonl or .qdpx")],
                          project: Project = Depends(project_access(*STAFF)), session: Session = Depends(get_session),
-                         context: Context = Depends(get_context)):
+                         context: Context = Depends(get_context), user: User = Depends(current_user)):
     """Human-coded units for retraining: a CSV or JSONL with text and category (as the exports write them)
     or a REFI-QDA project whose codes match the project's codebook by GUID or name."""
     codebook = project_codebook(project)
@@ -103,6 +104,8 @@ def import_training_data(file: Annotated[UploadFile, File(description="Coded uni
     session.add_all(TrainingExample(project_id=project.id, ref=u.ref, doc=u.doc, start=u.start, end=u.end,
                                     text=u.text, section=u.section, code=u.code, coder=u.coder, source=filename)
                     for u in units)
+    record(session, user, "import.training-data", f"project {project.id} ({project.name})", file=filename,
+           units=len(units))
     session.commit()
     return ImportOut(imported=len(units), codes=dict(Counter(u.code for u in units)))
 

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from autocoder.classify import CodebookClassifier
 from autocoder.errors import InputError
 
+from ..audit import record
 from ..auth import STAFF, current_user, project_access, require
 from ..coding import classifier_inputs, project_codebook, suggest
 from ..context import Context
@@ -95,7 +96,7 @@ def run_training(context: Context, job_id: int) -> None:
 
 @router.put("/projects/{project_id}/model", response_model=ProjectOut)
 def activate(body: ActivateIn, project: Project = Depends(project_access(*STAFF)),
-             session: Session = Depends(get_session)):
+             session: Session = Depends(get_session), user: User = Depends(current_user)):
     """Make a model version the project's active one: it makes the suggestions for new units."""
     version = session.get(ModelVersion, body.version)
     if version is None:
@@ -104,6 +105,8 @@ def activate(body: ActivateIn, project: Project = Depends(project_access(*STAFF)
     if version.codebook_id != codebook.id:
         raise InputError(f"model {version.version!r} codes with codebook {version.codebook_id!r}, "
                          f"not the project's {codebook.id!r}")
+    record(session, user, "model.activate", f"project {project.id} ({project.name})", version=version.version,
+           previous=project.model_version)
     project.model_version = version.version
     session.commit()
     return project_out(project)

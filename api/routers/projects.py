@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from autocoder.errors import InputError
 
 from .. import refi
+from ..audit import record
 from ..auth import ANYONE, STAFF, current_user, project_access, require
 from ..coding import create_project, default_codebook, project_codebook
 from ..context import Context
@@ -31,9 +32,11 @@ def project_out(project: Project) -> ProjectOut:
 
 @router.post("/projects", status_code=201, response_model=ProjectOut)
 def add_project(body: ProjectIn, session: Session = Depends(get_session), context: Context = Depends(get_context),
-                _admin: User = Depends(require("admin"))):
+                admin: User = Depends(require("admin"))):
     codebook = body.codebook if body.codebook is not None else default_codebook()
     project = create_project(session, context, body.name, codebook)
+    record(session, admin, "project.create", f"project {project.id} ({project.name})",
+           codebook=project_codebook(project).id)
     session.commit()
     return project_out(project)
 
@@ -41,7 +44,7 @@ def add_project(body: ProjectIn, session: Session = Depends(get_session), contex
 @router.post("/projects/import-codebook", status_code=201, response_model=ProjectOut)
 def add_project_from_file(name: Annotated[Name, Form()], file: Annotated[UploadFile, File(description=".json or .qdc")],
                           session: Session = Depends(get_session), context: Context = Depends(get_context),
-                          _admin: User = Depends(require("admin"))):
+                          admin: User = Depends(require("admin"))):
     """A project whose codebook is a JSON file in the library's form or a REFI-QDA codebook (.qdc)."""
     filename, data = read_upload(file, (".json", ".qdc"))
     if filename.lower().endswith(".qdc"):
@@ -49,6 +52,8 @@ def add_project_from_file(name: Annotated[Name, Form()], file: Annotated[UploadF
     else:
         codebook = refi.read_json_object(data, source=filename)
     project = create_project(session, context, name, codebook)
+    record(session, admin, "import.codebook", f"project {project.id} ({project.name})", file=filename,
+           codebook=project_codebook(project).id)
     session.commit()
     return project_out(project)
 
@@ -82,7 +87,7 @@ def get_codebook_qdc(project: Project = Depends(project_access(*STAFF))):
 
 @router.post("/projects/{project_id}/members", status_code=201, response_model=UserOut)
 def add_member(body: MemberIn, project: Project = Depends(project_access("admin")),
-               session: Session = Depends(get_session)):
+               session: Session = Depends(get_session), admin: User = Depends(current_user)):
     user = session.get(User, body.user_id)
     if user is None:
         raise HTTPException(404, f"no user {body.user_id}")
@@ -90,6 +95,7 @@ def add_member(body: MemberIn, project: Project = Depends(project_access("admin"
         raise InputError(f"only reviewers are assigned to projects; {user.name!r} is a {user.role}")
     if session.get(Member, (project.id, user.id)) is None:
         session.add(Member(project_id=project.id, user_id=user.id))
+        record(session, admin, "member.add", f"project {project.id} ({project.name})", user=user.name)
         session.commit()
     return user
 

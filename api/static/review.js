@@ -5,6 +5,7 @@ const API = document.body.dataset.api;
 const TOKEN_KEY = "autocoder-token";
 const PAGE_SIZE = 1000; // the API's largest page of units
 const RESAMPLES = 200; // bootstrap resamples for kappa's interval: enough for a dashboard, quick to compute
+const AUDIT_ROWS = 50; // the latest admin actions shown on the dashboard; GET /audit pages through all
 const $ = (id) => document.getElementById(id);
 
 const state = {
@@ -635,6 +636,18 @@ async function renderDashboard() {
   $("kappa").tBodies[0].replaceChildren(...kappaRows("Model vs reviewers", "model", model),
     ...kappaRows(reviewers.unavailable ? "Reviewer vs reviewer" : `${reviewers.a} vs ${reviewers.b}`, "reviewers", reviewers));
   renderChart(table5.rows, published.rows);
+  $("audit-panel").hidden = state.me.role !== "admin";
+  if (state.me.role === "admin") renderAudit(await call(`/audit?limit=${AUDIT_ROWS}`));
+}
+
+function renderAudit(log) {
+  $("audit-note").textContent = `Admin actions on the service, newest first: ${log.items.length} of ${log.total}.`;
+  $("audit").tBodies[0].replaceChildren(...(log.items.length
+    ? log.items.map((e) => el("tr", { "data-audit": e.action },
+      el("td", {}, e.created_at.slice(0, 19).replace("T", " ")), el("td", {}, e.actor), el("td", {}, e.action),
+      el("td", {}, e.target),
+      el("td", {}, Object.entries(e.details ?? {}).map(([k, v]) => `${k}: ${v ?? "—"}`).join(", "))))
+    : [el("tr", {}, el("td", { colspan: "5" }, "Nothing recorded yet."))]));
 }
 
 function kappaRows(label, key, report) {

@@ -26,8 +26,8 @@ from sqlalchemy import create_engine, text
 
 from api.errors import DATABASE_UNAVAILABLE
 
-from .concurrency import read_log
 from .server import CLI, SYNTHETIC_REPORTS, Postgres, PostgresUnavailable, Seeded, Server, seed
+from .team import DecidingTeam
 
 ROOT = Path(__file__).resolve().parents[2]
 TRAINING_DATA = ROOT / "corpora" / "coded" / "train.jsonl"
@@ -288,41 +288,12 @@ def retraining(server: Server, seeded: Seeded) -> dict:
 def decisions(server: Server, seeded: Seeded, reviewers: int = 4, acknowledged_before_kill: int = 20) -> dict:
     """Kill while reviewers post decisions (on units of their own, so every decision is accepted): every
     decision answered with 201 is in the log after restart, exactly once."""
-    with server.client(seeded.admin) as admin:
-        units = admin.get(f"/projects/{seeded.project}/units", params={"limit": 1000}).json()["items"]
-    names = list(seeded.reviewers)[:reviewers]
-    acknowledged: list[str] = []
-    sent: list[str] = []
-    record = threading.Lock()
-
-    def review(index: int, name: str) -> None:
-        own = {u["id"]: u["version"] for u in units[index::len(names)]}
-        with server.client(seeded.reviewers[name], timeout=30) as client:
-            for k in range(10_000):  # bounded; the kill ends it long before
-                unit = list(own)[k % len(own)]
-                tag = f"kill-{name}#{k}"
-                with record:
-                    sent.append(tag)
-                try:
-                    response = client.post(f"/projects/{seeded.project}/units/{unit}/decisions",
-                                           json={"action": "reject", "expected_version": own[unit], "comment": tag})
-                except httpx.TransportError:
-                    return  # the server is gone
-                if response.status_code == 201:
-                    own[unit] = response.json()["unit"]["version"]
-                    with record:
-                        acknowledged.append(tag)
-
-    threads = [threading.Thread(target=review, args=(i, name), daemon=True) for i, name in enumerate(names)]
-    for thread in threads:
-        thread.start()
-    enough = wait_for(lambda: len(acknowledged) >= acknowledged_before_kill, timeout=120)
-    server.kill()
-    for thread in threads:
-        thread.join(timeout=60)
+    with DecidingTeam(server, seeded, reviewers, "kill") as team:
+        enough = wait_for(lambda: len(team.acknowledged) >= acknowledged_before_kill, timeout=120)
+        server.kill()
     server.start()
-    logged = Counter(d["comment"] for history in read_log(server, seeded, {u["id"] for u in units}).values()
-                     for d in history if (d["comment"] or "").startswith("kill-"))
+    logged = team.logged()
+    acknowledged, sent = list(team.acknowledged), team.sent
     in_flight = len(sent) - len(acknowledged)
     lost = [tag for tag in acknowledged if logged[tag] == 0]
     checks = {

@@ -2,11 +2,14 @@
 while the server process's memory (RSS) and open file descriptors are sampled once a second.
 
 The traffic is what a team generates: review queue pages, unit details, decisions (some on stale versions:
-409), document lists, small uploads, CSV exports, readiness probes, and the usual mistakes (no token, a unit
-that does not exist, a malformed decision). Every kind has its expected statuses; anything else, or no answer,
-is an error. A warm-up of the same traffic comes first (caches, lazily loaded models, the allocator's
-pools), then the measured run: the start figure is the median of the first three samples after the warm-up,
-the end figure the median of the last three, and the drift is end minus start.
+409), document lists, small uploads, CSV exports, the review page and its script, readiness probes, and the
+usual mistakes (no token, a unit that does not exist, a malformed decision); and one retraining, started a
+tenth of the way into the measured run, whose model is then made active (later uploads are coded by it). Every
+kind has its expected statuses; anything else, or no answer, is an error. A warm-up of the same traffic comes
+first (caches, lazily loaded models, the allocator's pools), then the measured run: the start figure is the
+median of the first three samples after the warm-up, the end figure the median of the last three, and the drift
+is end minus start. The second half's rise compares the medians of a minute (or a tenth of the half, if
+shorter) at the half-way point and at the end.
 """
 
 from __future__ import annotations
@@ -52,13 +55,15 @@ def run(seconds: float, database_url: str | None = None, model_dir: Path | None 
                    for i in range(clients)]
         for thread in threads:
             thread.start()
+        retraining = threading.Thread(target=traffic.retrain, args=(warmup + seconds / 10,), daemon=True)
+        retraining.start()
         try:
             time.sleep(warmup)  # the clients run the warm-up traffic meanwhile
             counted_at_warmup = traffic.snapshot()
             samples = sample(process, seconds)
         finally:
             traffic.stop.set()
-            for thread in threads:
+            for thread in (*threads, retraining):
                 thread.join(timeout=120)
         requests, errors = (now - then for now, then in zip(traffic.snapshot(), counted_at_warmup))
         rss_start, rss_end = (statistics.median(s[0] for s in part) for part in (samples[:3], samples[-3:]))
@@ -71,7 +76,17 @@ def run(seconds: float, database_url: str | None = None, model_dir: Path | None 
                 "rss_by_tenth_mb": [round(statistics.median(s[0] for s in part), 1)
                                     for part in (samples[i * len(samples) // 10:(i + 1) * len(samples) // 10]
                                                  for i in range(10)) if part],
-                "fds_start": fds_start, "fds_end": fds_end, "error_examples": traffic.examples[:10]}
+                "rss_second_half_rise_mb": round(second_half_rise([s[0] for s in samples]), 1),
+                "retraining": traffic.retraining, "fds_start": fds_start, "fds_end": fds_end,
+                "error_examples": traffic.examples[:10]}
+
+
+def second_half_rise(rss: list[float]) -> float:
+    """Median RSS over the run's last minute minus that over the minute from its half-way point (a tenth of the
+    half each, if that is shorter than a minute; at least three samples)."""
+    half = rss[len(rss) // 2:]
+    window = max(3, min(60, len(half) // 10))
+    return statistics.median(half[-window:]) - statistics.median(half[:window])
 
 
 def sample(process: psutil.Process, seconds: float) -> list[tuple[float, int]]:
@@ -96,10 +111,38 @@ class Traffic:
         self.requests = 0
         self.errors = 0
         self.examples: list[str] = []
+        self.retraining: dict = {}
 
     def snapshot(self) -> tuple[int, int]:
         with self.lock:
             return self.requests, self.errors
+
+    def retrain(self, after: float) -> None:
+        """After `after` seconds, one retraining job as a researcher starts it; once done, its model is made the
+        project's active one. What happened is kept in `retraining`; a failure counts as an error, a job still
+        running when the run ends does not."""
+        if self.stop.wait(after):
+            return
+        pid = self.seeded.project
+        started = time.monotonic()
+        with self.server.client(self.seeded.admin) as admin:
+            try:
+                job = admin.post(f"/projects/{pid}/models").json()
+                while job["status"] in ("queued", "running") and not self.stop.wait(1):
+                    job = admin.get(f"/projects/{pid}/jobs/{job['id']}").json()
+                if job["status"] == "done":
+                    activated = admin.put(f"/projects/{pid}/model", json={"version": job["model_version"]})
+                    job["activated"] = activated.status_code
+            except (httpx.HTTPError, KeyError, ValueError) as exc:
+                job = {"status": f"no answer: {exc!r}"}
+        self.retraining = {"status": job["status"], "seconds": round(time.monotonic() - started, 1),
+                           "model_version": job.get("model_version"), "activated": job.get("activated")}
+        cut_short = self.stop.is_set() and job["status"] in ("queued", "running")  # a run shorter than the training
+        with self.lock:
+            self.requests += 1
+            if not cut_short and (job["status"] != "done" or job.get("activated") != 200):
+                self.errors += 1
+                self.examples.append(f"retraining: {self.retraining}")
 
     def client(self, index: int, duration: float) -> None:
         rng = random.Random(self.random_seed * 1000 + index)
@@ -134,6 +177,8 @@ class Traffic:
             (3, "upload", "admin", upload, {201}),
             (2, "export", "admin", lambda c: c.get(f"/projects/{pid}/export", params={"format": "csv"}), {200}),
             (5, "ready", "anonymous", lambda c: c.get("/ready"), {200}),
+            (2, "review page", "anonymous", lambda c: c.get("/review"), {200}),
+            (2, "page script", "anonymous", lambda c: c.get("/review/static/review.js"), {200}),
             (5, "no token", "anonymous", lambda c: c.get("/projects"), {401}),
             (5, "missing unit", "reviewer", lambda c: c.get(f"/projects/{pid}/units/{10**9}"), {404}),
             (5, "malformed decision", "reviewer", lambda c: c.post(

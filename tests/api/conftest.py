@@ -8,6 +8,7 @@ those variants are skipped.
 from __future__ import annotations
 
 import io
+import sys
 import zipfile
 from contextlib import contextmanager
 
@@ -16,6 +17,7 @@ from fastapi.testclient import TestClient
 
 from api import Settings, create_app
 from api.cli import create_admin
+from api.signin import SignInLimiter
 from benchmarks.reliability.server import Postgres, PostgresUnavailable
 from benchmarks.reliability.server import new_database as new_postgres_database
 
@@ -149,3 +151,14 @@ def foreign_qdpx(code_name: str) -> bytes:
     </TextSource>
   </Sources>
 </Project>""".encode())
+
+
+@pytest.fixture
+def signin_not_slowed(service):
+    """For tests that send many bad tokens on purpose, to check the 401s themselves: the module's service does
+    not slow them while the test runs, and forgets them after (test_signin.py tests the slowing)."""
+    context = service.client.app.state.context
+    kept = context.signin
+    context.signin = SignInLimiter(clients=1, free_failures=sys.maxsize)
+    yield
+    context.signin = kept

@@ -76,6 +76,7 @@ ENDPOINTS = [
     ("GET", "/projects/{pid}/jobs/{jid}", STAFF, 200, None),
     ("PUT", "/projects/{pid}/model", STAFF, 200, lambda s, i: {"json": {"version": i["model"]}}),
     ("POST", "/projects/{pid}/suggestions", STAFF, 200, None),
+    ("GET", "/audit", (ADMIN,), 200, None),
 ]
 
 
@@ -125,7 +126,7 @@ def test_the_table_covers_every_endpoint(service):
 
 @pytest.mark.parametrize("caller", CALLERS)
 @pytest.mark.parametrize("method,path,who,status,arguments", ENDPOINTS, ids=[f"{m} {p}" for m, p, *_ in ENDPOINTS])
-def test_access(service, caller, method, path, who, status, arguments):
+def test_access(service, caller, method, path, who, status, arguments, signin_not_slowed):
     ids = service.ids
     url = path.format(**ids)
     headers = {"Authorization": "Bearer not-a-token"} if caller == "bad token" else {}

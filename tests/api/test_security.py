@@ -30,11 +30,11 @@ PUBLIC = {"/health", "/ready", "/docs", "/docs/oauth2-redirect", "/redoc", "/ope
           "/review", "/review/static"}
 """Routes anyone may call: operations probes, the API's documentation, and the review page with its static
 files (the page asks for a token, then calls the API with it)."""
-REVIEWERS_NEVER = re.compile(r"^/users|/export|/training-data|/models?(/|$)|/import-codebook|/codebook\.qdc|"
+REVIEWERS_NEVER = re.compile(r"^/users|^/audit|/export|/training-data|/models?(/|$)|/import-codebook|/codebook\.qdc|"
                              r"/suggestions$|/members$|/agreement|/frequencies|/jobs/")
 """Exporting, importing, managing users, models and assignments, and the project-wide figures: staff only."""
-RESEARCHERS_NEVER = re.compile(r"^/users")
-"""Managing users and their tokens: admins only (so are assignments and new projects, checked by method below)."""
+RESEARCHERS_NEVER = re.compile(r"^/users|^/audit")
+"""Managing users and their tokens, and the audit log: admins only (so are assignments and new projects, checked by method below)."""
 
 
 def _needs_token(route) -> bool:
@@ -87,7 +87,8 @@ def test_only_the_listed_routes_are_public(routes):
 
 @pytest.mark.parametrize("caller,detail", [("no token", "missing bearer token"), ("wrong token", "invalid token"),
                                            ("expired token", "token expired")])
-def test_every_route_refuses_a_missing_wrong_or_expired_token(service, routes, expired_token, caller, detail):
+def test_every_route_refuses_a_missing_wrong_or_expired_token(service, routes, expired_token, caller, detail,
+                                                             signin_not_slowed):
     token = {"no token": None, "wrong token": "not-a-token", "expired token": expired_token}[caller]
     let_in = []
     for method, path, route in routes:

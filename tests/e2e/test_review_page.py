@@ -336,3 +336,21 @@ def test_text_contrast_passes_wcag_aa(page, site):
     page.goto(f"/review#/dashboard/{site.ids['project']}")
     page.wait_for_selector("#table5 svg")
     assert low_contrast(page) == []
+
+
+def test_the_dashboard_shows_admins_the_audit_log_and_no_one_else(page, site):
+    project = site.ids["project"]
+    sign_in(page, site.tokens["admin"])
+    page.goto(f"/review#/dashboard/{project}")
+    page.wait_for_selector("#audit tbody tr[data-audit]")
+    with site.api("admin") as admin:
+        log = admin.get("/audit", params={"limit": 50}).json()
+    assert {"user.create", "member.add", "project.create"} <= {e["action"] for e in log["items"]}
+    rows = [row.split("\t") for row in page.locator("#audit tbody tr").all_inner_texts()]
+    assert [row[1:4] for row in rows] == [[e["actor"], e["action"], e["target"]] for e in log["items"]]
+    screenshot(page, "dashboard-audit")
+    page.click("#sign-out")
+    sign_in(page, site.tokens["rita"])
+    page.goto(f"/review#/dashboard/{project}")
+    page.wait_for_selector("#table5 svg")
+    assert page.is_hidden("#audit-panel")
