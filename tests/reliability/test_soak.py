@@ -6,14 +6,14 @@ from __future__ import annotations
 from benchmarks.reliability import soak
 
 RSS_TOLERANCE_MB = 20
-"""The server holds ~850 MB (the encoder and spaCy); after the warm-up, a steady state moves by a few MB
-either way. 20 MB over ~1,300 requests would be a leak of ~15 KB a request."""
+"""The server holds ~850 MB (the encoder and spaCy); the soak's one retraining, early in the run, loads a second
+model, so the growth that counts is over the second half: a steady state moves there by a few MB either way."""
 
 
 def test_memory_and_open_files_do_not_grow_under_steady_traffic():
-    result = soak.run(15, warmup=6)
+    result = soak.run(40, warmup=6)
 
     assert result["requests"] >= 200, result
     assert result["errors"] == 0, result["error_examples"]
-    assert result["rss_drift_mb"] < RSS_TOLERANCE_MB, result
+    assert result["rss_second_half_rise_mb"] < RSS_TOLERANCE_MB, result
     assert result["fds_end"] - result["fds_start"] <= 2, result
