@@ -5,10 +5,10 @@ from functools import cache
 import datasets
 import pytest
 
-from autocoder.corpus import CODED_DIR, SPLITS, load_split, source_text
+from autocoder.corpus import CODED_DIR, SPLITS, STYLES, load_split, source_text
 
 FIELDS = {"id", "text", "doc", "source_file", "start", "end", "section", "sample", "origin", "category",
-          "construct", "coder", "annotator_1", "annotator_2", "adjudication_reason", "synthetic"}
+          "construct", "coder", "annotator_1", "annotator_2", "adjudication_reason", "synthetic", "style"}
 CODERS = {"study", "project:agreed", "project:adjudicator"}
 
 
@@ -69,3 +69,10 @@ def test_the_project_never_claims_the_study_coding():
     study = [u for s in SPLITS for u in load_split(s) if u["coder"] == "study"]
     assert study and all(u["source_file"] == "000_9975713ac97e2bd7.txt" for u in study)
     assert all(u["annotator_1"] is None and u["annotator_2"] is None for u in study)
+
+
+def test_each_register_style_has_a_held_out_split_of_its_own_documents():
+    for style in STYLES:
+        held_out = load_split(f"test_{style}")
+        assert held_out and all(u["style"] == style and u["coder"] != "study" for u in held_out)
+    assert not any(u["style"] for s in ("test", "test_synthetic", "test_study") for u in load_split(s))
