@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 import pandas as pd
 
 from .codebook import Codebook
+from .errors import InputError
 from .types import NONE_CODE, Section
 
 ALL = "all"
@@ -25,9 +26,12 @@ def ordinal(n: int) -> str:
 
 def _table(counts: Mapping[str, Counter], codebook: Codebook, level: str) -> pd.DataFrame:
     if level == "category":
-        rows = [{"construct": c.construct, "category": c.id, "name": c.name} for c in codebook.categories]
+        rows = [{**({"construct": c.construct} if codebook.constructs else {}), "category": c.id, "name": c.name}
+                for c in codebook.categories]
         key = "category"
     elif level == "construct":
+        if not codebook.constructs:
+            raise InputError(f"codebook {codebook.id!r} has no constructs: only category tables (Table 3)")
         rows = [{"construct": c.id, "name": c.name} for c in codebook.constructs]
         key = "construct"
     else:

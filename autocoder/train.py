@@ -146,7 +146,8 @@ def construct_proportion_error(human: Sequence[str], predicted: Sequence[str], c
 
 def score(data: CodedSet, predicted: Sequence[str | None], codebook: Codebook) -> dict:
     """Model against human codes: agreement, macro-F1 and accuracy by category (units with a category code)
-    and by construct (all units); abstention rate; construct-proportion error."""
+    and, for a codebook with constructs, by construct (all units) with the construct-proportion error;
+    abstention rate."""
     result = {"n": len(data), "abstention_rate": float(np.mean([p is None for p in predicted]))}
     by_category = [i for i, code in enumerate(data.codes) if code]
     if by_category:
@@ -154,6 +155,8 @@ def score(data: CodedSet, predicted: Sequence[str | None], codebook: Codebook) -
         model = [predicted[i] or NONE_CODE for i in by_category]
         result["category"] = {**agreement(human, model, codebook)["category"].to_dict(),
                               "macro_f1": float(f1_score(human, model, average="macro", zero_division=0))}
+    if not codebook.constructs:
+        return result
     model_constructs = to_constructs(predicted, codebook)
     result["construct"] = {
         **compare(data.constructs, model_constructs, [*codebook.construct_ids, NONE_CODE], "construct").to_dict(),
