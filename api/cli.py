@@ -2,17 +2,29 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from .settings import Settings
 
 
-def serve(host: str, port: int, demo: bool) -> None:
+def serve(host: str, port: int, demo: bool, model_dir: Path | None = None) -> None:
     import uvicorn
 
     from . import logs
     from .app import create_app
+    from .demo import sign_in_links
 
     logs.configure()
-    app = create_app(Settings.from_env(demo=demo))
+    app = create_app(Settings.from_env(demo=demo, model_dir=model_dir))
+    # where to go, on the console (stdout), not in the JSON logs on stderr
+    base = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"
+    tokens = app.state.context.demo_tokens
+    if tokens:
+        print("The review page, signed in (links valid for 7 days; a restart prints new ones):",
+              *sign_in_links(base, tokens), sep="\n", flush=True)
+    else:
+        print(f"The review page: {base}/review (sign in with a token: `autocoder create-admin NAME` prints one)",
+              flush=True)
     uvicorn.run(app, host=host, port=port, log_config=None, proxy_headers=False)
 
 

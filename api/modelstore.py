@@ -1,14 +1,15 @@
-"""Models loaded once per process: the encoder and spaCy pipeline are shared, classifiers kept by version."""
+"""Models loaded once per process: the encoder and spaCy pipeline are shared, pipelines kept by model version."""
 
 from __future__ import annotations
 
 import threading
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 from autocoder.classify import CodebookClassifier
 from autocoder.codebook import Codebook
 from autocoder.embed import Encoder
+from autocoder.pipeline import Pipeline
 from autocoder.segment import Segmenter
 
 
@@ -25,17 +26,27 @@ def shared_segmenter() -> Segmenter:
 
 class ModelStore:
     def __init__(self):
-        self._classifiers: dict[tuple[str, str], CodebookClassifier] = {}
+        self._pipelines: dict[tuple[str, str], Pipeline] = {}
         self._loading = threading.Lock()
         self.compute = threading.Lock()
         """Held while segmenting, embedding or fitting: request threads share one spaCy pipeline and one encoder."""
 
-    def classifier(self, version: str, path: str | Path, codebook: Codebook) -> CodebookClassifier:
+    def pipeline(self, version: str, path: str | Path, codebook: Codebook) -> Pipeline:
+        """The model version, loaded once, in a pipeline with the shared segmenter and encoder."""
         key = (version, codebook.id)
         with self._loading:
-            if key not in self._classifiers:
-                self._classifiers[key] = CodebookClassifier.load(path, codebook=codebook, encoder=shared_encoder())
-            return self._classifiers[key]
+            if key not in self._pipelines:
+                model = CodebookClassifier.load(path, codebook=codebook, encoder=shared_encoder())
+                self._pipelines[key] = Pipeline(model, shared_segmenter())
+            return self._pipelines[key]
+
+    def classifier(self, version: str, path: str | Path, codebook: Codebook) -> CodebookClassifier:
+        return self.pipeline(version, path, codebook).model
+
+    @cached_property
+    def segmenting(self) -> Pipeline:
+        """A pipeline without a model, for documents of projects that have none yet."""
+        return Pipeline(None, shared_segmenter())
 
     @staticmethod
     def warm_up() -> None:
