@@ -4,6 +4,9 @@ import json
 import subprocess
 import sys
 
+from autocoder.corpus import HELD_OUT
+
+
 
 def test_experiment_and_analysis_write_their_results(tmp_path):
     subprocess.run([sys.executable, "-m", "training.experiment", "--folds", "2", "--subset", "150",
@@ -29,6 +32,6 @@ def test_experiment_and_analysis_write_their_results(tmp_path):
     assert set(analysis["ece"]) == {"cross_validation, raw", "cross_validation, scaled", "test, raw", "test, scaled"}
     assert all(0 <= value <= 1 for value in analysis["ece"].values()) and analysis["temperature"] > 0
     assert [p["reviewed"] for p in analysis["learning_curve"]["random"]] == [0, 20]
-    assert set(analysis["quantification"]) == {"test", "test_synthetic"}
+    assert set(analysis["quantification"]) == set(HELD_OUT)
     for name in ("reliability.png", "coverage.png", "learning_curve.png"):
         assert (tmp_path / name).read_bytes().startswith(b"\x89PNG")
