@@ -44,10 +44,10 @@ def aligned(model, data: CodedSet, classes: np.ndarray) -> np.ndarray:
 
 
 def learning_curve(build, train: CodedSet, evaluate_on: CodedSet, batch: int, steps: int, seed: int = 0) -> dict:
-    """Reviewing simulated: start from a model trained on the real-text part of `train`; the synthetic reports are
-    the pool a reviewer works through; each batch of reviewed units (their adjudicated codes stand for the
+    """Reviewing simulated: start from a model trained on the real-text part of `train`; the report-style documents
+    the project wrote (synthetic reports and register documents) are the pool a reviewer works through; each batch of reviewed units (their adjudicated codes stand for the
     reviewer's accept or recode) is added and the model retrained."""
-    pool_idx = [i for i, g in enumerate(train.groups) if g.startswith("synthetic/")]
+    pool_idx = [i for i, g in enumerate(train.groups) if g.startswith(("synthetic/", "registers/"))]
     base_idx = [i for i in range(len(train)) if i not in set(pool_idx)]
     curves = {}
     for strategy in ("random", "least_certain"):
