@@ -146,7 +146,11 @@ def test_tables_against_hand_computed_counts(tmp_path, codebook):
     for doc, records in parts.items():
         pq.write_table(pa.Table.from_pylist(records, schema=SCHEMA), tmp_path / "parts" / f"{doc}.parquet")
     totals = assemble(tmp_path, [{"doc": d, "part": f"{d}.parquet"} for d in parts], codebook)
-    assert totals == {"units": 7, "coded_units": 6}
+    assert totals == {"units": 7, "coded_units": 6,
+                      "table5_intervals": "bootstrap over documents, 2 documents"}
+    intervals = pd.read_csv(tmp_path / "tables" / "table5_intervals.csv").set_index("construct")
+    assert intervals.loc["learner_centredness", "all n"] == 4 and intervals["all n"].sum() == 6
+    assert (intervals["95% low"] <= intervals["estimate"]).all() and (intervals["estimate"] <= intervals["95% high"]).all()
 
     table3 = pd.read_csv(tmp_path / "tables" / "table3.csv").set_index("category")
     assert table3.loc["quality_teaching", ["all n", "strength n", "development n", "recommendation n"]].tolist() == [3, 2, 0, 1]
