@@ -276,16 +276,12 @@ def main(command: str) -> None:
     if command == "units":
         ANNOTATION_DIR.mkdir(exist_ok=True)
         records = units_to_code()
-        with (ANNOTATION_DIR / "units.jsonl").open("w", encoding="utf-8") as out:
-            for record in records:
-                out.write(json.dumps(record, ensure_ascii=False) + "\n")
+        _write_jsonl(ANNOTATION_DIR / "units.jsonl", records)
         print(f"{len(records)} units to code")
     elif command == "register-units":
         REGISTER_ANNOTATION_DIR.mkdir(exist_ok=True)
         records = register_units()
-        with (REGISTER_ANNOTATION_DIR / "units.jsonl").open("w", encoding="utf-8") as out:
-            for record in records:
-                out.write(json.dumps(record, ensure_ascii=False) + "\n")
+        _write_jsonl(REGISTER_ANNOTATION_DIR / "units.jsonl", records)
         print(f"{len(records)} units to code")
     elif command == "merge":
         CODED_DIR.mkdir(exist_ok=True)
