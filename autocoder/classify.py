@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 from collections.abc import Mapping, Sequence
@@ -226,10 +227,9 @@ class CodebookClassifier(ClassifierMixin, BaseEstimator):
             **(extra or {}),
         }
         if getattr(self, "encoder_", None) is not None:
-            # Half precision halves the folder; loading casts back to float32, and embeddings differ from the
-            # float32 ones by less than int8 export does (checked in tests/test_classifier.py).
-            self.encoder_.model.half().save(str(directory / ENCODER_DIR), safe_serialization=True)
-            self.encoder_.model.float()
+            # A half-precision copy halves the folder (loading casts it back to float32); the model in memory
+            # keeps its float32 weights.
+            copy.deepcopy(self.encoder_.model).half().save(str(directory / ENCODER_DIR), safe_serialization=True)
             meta["encoder"] = f"{ENCODER_NAME} fine-tuned ({ENCODER_DIR}/)"
         (directory / "model.json").write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
         if self.tfidf_weight > 0:

@@ -32,7 +32,11 @@ def misclassification_rates(true: Sequence[str], predicted: Sequence[str], class
 
 
 def adjusted_proportions(predicted: Sequence[str], rates: np.ndarray, classes: Sequence[str]) -> np.ndarray:
-    observed = proportions(predicted, classes)
+    return _adjusted(proportions(predicted, classes), rates)
+
+
+def _adjusted(observed: np.ndarray, rates: np.ndarray) -> np.ndarray:
+    """The proportions p with M^T p closest to `observed`, non-negative and summing to 1."""
     estimate, _ = nnls(rates.T, observed)
     total = estimate.sum()
     return estimate / total if total > 0 else observed
@@ -54,11 +58,6 @@ class ProportionEstimate:
     high: np.ndarray
     documents: int
     method: str
-
-    def to_dict(self) -> dict:
-        return {"labels": self.labels, "n": self.n.astype(int).tolist(), "counted": self.counted.round(4).tolist(),
-                "estimate": self.estimate.round(4).tolist(), "low": self.low.round(4).tolist(),
-                "high": self.high.round(4).tolist(), "documents": self.documents, "method": self.method}
 
 
 def _without_none(p: np.ndarray) -> np.ndarray:
@@ -92,10 +91,7 @@ def estimate_from_counts(counts: np.ndarray, labels: Sequence[str], confusion: n
 
     def corrected(total: np.ndarray, rates: np.ndarray | None) -> np.ndarray:
         observed = total / total.sum() if total.sum() else total
-        if rates is None:
-            return _without_none(observed)
-        estimate, _ = nnls(rates.T, observed)
-        return _without_none(estimate / estimate.sum() if estimate.sum() > 0 else observed)
+        return _without_none(observed if rates is None else _adjusted(observed, rates))
 
     point_rates = None if confusion is None else _row_normalised(confusion)
     total = counts.sum(axis=0)
@@ -106,8 +102,8 @@ def estimate_from_counts(counts: np.ndarray, labels: Sequence[str], confusion: n
         draws.append(corrected(sample, rates))
     tail = (1 - level) / 2
     low, high = (np.quantile(draws, [tail, 1 - tail], axis=0) if draws else (np.zeros(len(labels) - 1),) * 2)
-    return ProportionEstimate(labels[:-1], total[:-1], _without_none(total / total.sum() if total.sum() else total),
-                              corrected(total, point_rates), low, high, len(counts),
+    return ProportionEstimate(labels[:-1], total[:-1], corrected(total, None), corrected(total, point_rates), low, high,
+                              len(counts),
                               "bootstrap over documents" + (" with misclassification correction" if confusion is not None else ""))
 
 

@@ -116,3 +116,17 @@ def test_encoder_cache_keeps_at_most_its_bound_and_still_answers_past_it(encoder
     vectors = bounded.encode(texts)
     assert bounded.cache_size == 2
     assert np.allclose(vectors, encoder.encode(texts), atol=1e-6)
+
+
+def test_fine_tuned_encoder_is_saved_with_the_model_and_loaded_back(codebook, study_units, tmp_path):
+    """The real encoder fine-tuned for one epoch on the paper's own framework examples: the model keeps the tuned
+    encoder beside its weights, and loading the folder codes as the model in memory did."""
+    coded = [u for u in study_units if u["category"]][:24]
+    texts, codes = [u["text"] for u in coded], [u["category"] for u in coded]
+    model = CodebookClassifier(codebook=codebook, codebook_weight=0.0, fine_tune_epochs=1).fit(texts, codes)
+    model.save(tmp_path / "tuned")
+    assert (tmp_path / "tuned" / "encoder" / "modules.json").is_file()
+    loaded = CodebookClassifier.load(tmp_path / "tuned", codebook=codebook, encoder=Encoder())
+    assert loaded.encoder.model_path == str(tmp_path / "tuned" / "encoder")
+    assert loaded.predict(texts) == model.predict(texts)
+    assert np.allclose(loaded.predict_proba(texts), model.predict_proba(texts), atol=0.02)

@@ -79,6 +79,20 @@ def test_agreement_and_frequencies_commands(tmp_path):
     assert "| co_constructivism |" in published and "0.298" in published
 
 
+def test_frequencies_with_intervals_and_their_bad_cases(tmp_path, small_model_dir):
+    coded = [{"id": f"r{d}:{i}-{i + 1}", "category": c}
+             for d in range(4) for i, c in enumerate(["quality_teaching", "rights", "sendco_role", "NONE"])]
+    (tmp_path / "c.jsonl").write_text("\n".join(map(json.dumps, coded)))
+    result = run("frequencies", tmp_path / "c.jsonl", "--level", "construct", "--intervals", "--format", "csv")
+    header, *rows = result.stdout.splitlines()
+    assert header.endswith("estimate,95% low,95% high") and "bootstrap over documents, 4 documents" in result.stderr
+    refused = run("frequencies", tmp_path / "c.jsonl", "--level", "category", "--intervals", check=False)
+    assert refused.returncode == 2 and "--intervals needs a coding file and --level construct" in refused.stderr
+    untrained = run("frequencies", tmp_path / "c.jsonl", "--level", "construct", "--intervals", "--model",
+                    small_model_dir, check=False)
+    assert untrained.returncode == 2 and "records no held-out confusion counts" in untrained.stderr
+
+
 @pytest.mark.parametrize("content, message", [
     ('{"id": 1, "category": "quality_teaching"}\n{"id": 2, "category": "no_such_code"}\n', "b.jsonl:2: unknown category id 'no_such_code'"),
     ('{"id": 1, "category": "quality_teaching"}\n{"id": 2, "category": \n', "b.jsonl:2: malformed JSON"),
