@@ -63,7 +63,8 @@ class Encoder:
         if missing:
             vectors = self.model.encode(missing, batch_size=self.batch_size, normalize_embeddings=True,
                                         convert_to_numpy=True, show_progress_bar=self.show_progress)
-            fresh = dict(zip(missing, vectors.astype(np.float32)))
+            # A row of its own per text: a view would keep its whole batch alive for as long as any row is cached.
+            fresh = {t: np.array(v, dtype=np.float32) for t, v in zip(missing, vectors)}
             found.update(fresh)  # held here too: a call with more texts than the cache keeps evicts its own
             self._cache.update(fresh)
         if not texts:

@@ -50,7 +50,9 @@ def rows(part: str, f) -> list[tuple[str, str, str]]:
                   ("soak", "RSS by tenth of the run (MB)", " → ".join(f"{v:.0f}" for v in f["rss_by_tenth_mb"]))]
         if "rss_second_half_rise_mb" in f:
             retraining = f["retraining"]
-            soaked += [("soak", "RSS rise over the second half", f"{f['rss_second_half_rise_mb']:+.1f} MB"),
+            bound = f.get("encoder_cache_texts")
+            soaked += [("soak", "RSS rise over the second half", f"{f['rss_second_half_rise_mb']:+.1f} MB"
+                        + (f" (encoder cache bound: {bound} texts)" if bound else "")),
                        ("soak", "retraining during the run", f"{retraining.get('status')} in "
                         f"{retraining.get('seconds')} s, made active: {retraining.get('activated') == 200}")]
         return soaked
@@ -114,7 +116,7 @@ def run_part(part: str, args, postgres) -> dict | list:
     if part == "fuzz":
         return module.run(max_examples=args.fuzz_examples)
     if part == "soak":
-        return module.run(args.soak)
+        return module.run(args.soak, encoder_cache_texts=args.soak_encoder_cache_texts)
     return module.run()
 
 
@@ -135,6 +137,8 @@ def previous() -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--soak", type=float, default=20.0, help="soak duration in seconds")
+    parser.add_argument("--soak-encoder-cache-texts", type=int, default=None,
+                        help="the soaked server's bound on cached embeddings (default: the service's default)")
     parser.add_argument("--fuzz-examples", type=int, default=10, help="examples per operation and generation mode")
     parser.add_argument("--reviewers", type=int, default=8)
     parser.add_argument("--decisions-each", type=int, default=25)

@@ -76,9 +76,12 @@ class Server:
     The port stays the same across restarts, so clients keep their base URL.
     """
 
-    def __init__(self, data_dir: Path, database_url: str | None = None, model_dir: Path | None = None):
+    def __init__(self, data_dir: Path, database_url: str | None = None, model_dir: Path | None = None,
+                 environment: dict[str, str] | None = None):
+        """`environment`: more of the service's settings, as `AUTOCODER_*` variables."""
         self.settings = Settings(data_dir=Path(data_dir), database_url=database_url,
                                  model_dir=Path(model_dir or DEFAULT_MODEL))
+        self.environment = dict(environment or {})
         self.port = free_port()
         self.base_url = f"http://{HOST}:{self.port}"
         self.log_path = self.settings.data_dir / "serve.log"
@@ -95,7 +98,8 @@ class Server:
 
     def env(self) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "AUTOCODER_MODEL_DIR")}
-        env.update(AUTOCODER_DATA_DIR=str(self.settings.data_dir), AUTOCODER_MODEL_DIR=str(self.settings.model_dir))
+        env.update(AUTOCODER_DATA_DIR=str(self.settings.data_dir), AUTOCODER_MODEL_DIR=str(self.settings.model_dir),
+                   **self.environment)
         if self.settings.database_url:
             env["DATABASE_URL"] = self.settings.database_url
         return env
