@@ -1,44 +1,108 @@
-"""Find the report sections (strength / development / recommendation) a line of text sits in."""
+"""Find the report sections (strength / development / recommendation) a line of text sits in.
+
+Known headings come from a data table (`autocoder/data/headings.tsv`), matched after normalising a line's
+markup: markdown (`## Strengths`), bold (`**Strengths**`), numbering (`2. Strengths`), upper case, a trailing
+colon or qualifier (`Priorities (next 12 months):`). A heading may also open a line of text
+(`Strengths: pupils are known well`). A line the table does not know is still a heading when it looks like
+one: a markdown heading, a short line in capitals, or a short line that a list follows; such a heading ends
+the current section.
+"""
 
 from __future__ import annotations
 
+import csv
 import re
 from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
 
 from .types import Section
 
-_HEADINGS: dict[Section, str] = {
-    Section.STRENGTH: r"(key |main |areas? of |particular )?strengths?|areas? of (particular )?strength|"
-                      r"what (is|'s|’s) (working|going) well|what went well|www",
-    Section.DEVELOPMENT: r"(key |main )?areas? (for|to|of|needing) (further )?(develop(ment)?|improve(ment)?|focus)|"
-                         r"areas? to (develop|improve)|development (areas?|points?|priorities)|"
-                         r"(areas? of )?difficult(y|ies)|even better if|ebi|areas? for consideration",
-    Section.RECOMMENDATION: r"(key |main )?recommendations?( for (priority )?action)?|recommended (priority )?actions?|"
-                            r"(key |agreed |next |priority )?(next steps|actions?( points)?)|priorities for action",
-}
-_PATTERNS = {section: re.compile(rf"^(?:{pattern})$", re.IGNORECASE) for section, pattern in _HEADINGS.items()}
-_MARKUP = re.compile(r"^\s*(#{1,6}\s*|\*\*|__)?\s*(\d+[.)]\s*)?")
-_TRAILING = re.compile(r"(\*\*|__)?\s*[:.\-–—]?\s*$")
+HEADINGS_TABLE = Path(__file__).resolve().parent / "data" / "headings.tsv"
+NO_SECTION = "none"
+"""The table's name for a heading that ends the current section without starting a coded one."""
+MAX_HEADING_WORDS = 8
+"""An unknown heading is at most this long; a longer line is text."""
+
+BULLET = re.compile(r"^\s*(?:[-*•▪‣◦·–]|\(?\d{1,2}[.)]|\(?[a-z][.)])\s+")
+_MARKUP = re.compile(r"^\s*(?:#{1,6}\s*)?(?:\*\*|__)?\s*(?:(?:\d{1,2}|[ivx]{1,4}|[a-h])[.)]\s+)?(?:\*\*|__)?\s*",
+                     re.IGNORECASE)
+_QUALIFIER = re.compile(r"\s*\([^()]*\)\s*$")
+_TRAILING = re.compile(r"[\s*_:.\-–—]+$")
+_INLINE = re.compile(r"^(?P<head>[^:]{2,60}?)\s*(?:\*\*|__)?\s*:\s*(?:\*\*|__)?\s*(?=\S)")
 _MD_HEADING = re.compile(r"^\s*#{1,6}\s")
+_WORD = re.compile(r"[^\W\d_][\w'’-]*")
+_ENDS_SENTENCE = re.compile(r"[.!?;,]\s*(?:\*\*|__)?\s*$")
+_LEAD_IN_ENDINGS = frozenset(
+    "a an and are as at be been by can could for from has have in include including is may must of on or should "
+    "so such than that the their this to was we were where which who will with would".split())
+"""A short line ending in one of these is the start of a sentence that a list completes ("Leaders should:"),
+not a heading."""
 
 
 @dataclass(frozen=True)
 class Heading:
     section: Section | None
     """None for a heading that ends the current section without starting a known one."""
+    text_start: int | None = None
+    """Where text on the heading's own line begins ("Strengths: pupils are known well"); None when the heading
+    is the whole line."""
 
 
-def classify_heading(line: str) -> Heading | None:
-    """A line that is a section heading, or None for an ordinary line.
+def normalise(line: str) -> str:
+    """A line as the heading table spells it: lower case, no markup, numbering, qualifier or trailing colon."""
+    text = _MARKUP.sub("", line, count=1)
+    text = _TRAILING.sub("", text)
+    text = _QUALIFIER.sub("", text)
+    text = _TRAILING.sub("", text)
+    return " ".join(text.replace("’", "'").lower().split())
 
-    A recognised heading may be bare ("Strengths"), marked up ("## Areas for development:", "**Next steps**")
-    or numbered ("2. Recommendations"). Any other markdown heading closes the section.
-    """
-    stripped = _TRAILING.sub("", _MARKUP.sub("", line, count=1)).strip()
-    if stripped and len(stripped) <= 60:
-        for section, pattern in _PATTERNS.items():
-            if pattern.match(stripped):
-                return Heading(section)
-    if _MD_HEADING.match(line):
-        return Heading(None)
+
+@lru_cache(maxsize=1)
+def heading_table() -> dict[str, Section | None]:
+    """Normalised heading -> its section (None: ends the section)."""
+    table: dict[str, Section | None] = {}
+    with HEADINGS_TABLE.open(encoding="utf-8") as rows:
+        for row in csv.DictReader((line for line in rows if not line.startswith("#")), delimiter="\t"):
+            heading = normalise(row["heading"])
+            if heading != row["heading"]:
+                raise ValueError(f"{HEADINGS_TABLE}: {row['heading']!r} is not in normalised form ({heading!r})")
+            table[heading] = None if row["section"] == NO_SECTION else Section(row["section"])
+    return table
+
+
+def known_heading(line: str) -> Heading | None:
+    """A heading the table knows, as the whole line or opening it; None otherwise."""
+    table = heading_table()
+    key = normalise(line)
+    if key in table:
+        return Heading(table[key])
+    inline = _INLINE.match(line)
+    if inline:
+        key = normalise(inline.group("head"))
+        if key in table:
+            return Heading(table[key], text_start=inline.end())
     return None
+
+
+def looks_like_heading(line: str, next_line: str | None) -> bool:
+    """An unknown heading: a markdown heading, or a short line that is not a sentence and is in capitals or
+    followed by a list item."""
+    if _MD_HEADING.match(line):
+        return True
+    text = line.strip()
+    words = _WORD.findall(text)
+    if not words or len(words) > MAX_HEADING_WORDS or BULLET.match(line) or _ENDS_SENTENCE.search(text):
+        return False
+    if text.upper() == text and sum(len(w) for w in words) >= 4:
+        return True
+    followed_by_list = next_line is not None and BULLET.match(next_line) is not None
+    return followed_by_list and text[0].isupper() and words[-1].lower() not in _LEAD_IN_ENDINGS
+
+
+def classify_heading(line: str, next_line: str | None = None) -> Heading | None:
+    """The heading on this line, or None for an ordinary line. `next_line` is the next non-blank line, which
+    tells a heading the table does not know (a short line a list follows) from text."""
+    if not line.strip() or len(line) > 200:
+        return None
+    return known_heading(line) or (Heading(None) if looks_like_heading(line, next_line) else None)
