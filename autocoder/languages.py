@@ -48,7 +48,7 @@ def not_english(text: str) -> str | None:
     if found is None:
         return None
     if found != "LATIN":
-        return f"{found if found == "CJK" else found.title()} script"
+        return f"{found if found == 'CJK' else found.title()} script"
     words = text.lower().split()
     if len(words) < MIN_WORDS or _ENGLISH.intersection(words):
         return None
