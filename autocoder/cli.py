@@ -370,6 +370,8 @@ def batch(archive: Annotated[Path, typer.Argument(help="Folder of reports (.txt,
               f"{counts['units']} units; {counts['errors']} errors", highlight=False)
     for error in manifest["errors"]:
         err.print(f"[yellow]skipped:[/yellow] {error['error']}", highlight=False)
+    for warning in manifest["warnings"]:
+        err.print(f"[yellow]warning:[/yellow] {warning}", highlight=False)
     if not counts["reports_in_results"]:
         raise SystemExit(1)
 

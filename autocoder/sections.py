@@ -28,7 +28,7 @@ BULLET = re.compile(r"^\s*(?:[-*•▪‣◦·–]|\(?\d{1,2}[.)]|\(?[a-z][.)])\
 _MARKUP = re.compile(r"^\s*(?:#{1,6}\s*)?(?:\*\*|__)?\s*(?:(?:\d{1,2}|[ivx]{1,4}|[a-h])[.)]\s+)?(?:\*\*|__)?\s*",
                      re.IGNORECASE)
 _QUALIFIER = re.compile(r"\s*\([^()]*\)\s*$")
-_TRAILING = re.compile(r"[\s*_:.\-–—]+$")
+_TRAILING = re.compile(r"[\s*_:.?\-–—]+$")
 _INLINE = re.compile(r"^(?P<head>[^:]{2,60}?)\s*(?:\*\*|__)?\s*:\s*(?:\*\*|__)?\s*(?=\S)")
 _MD_HEADING = re.compile(r"^\s*#{1,6}\s")
 _WORD = re.compile(r"[^\W\d_][\w'’-]*")
