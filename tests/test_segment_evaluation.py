@@ -34,7 +34,7 @@ def gold(tmp_path):
     b_pieces = ["The review took place over two days in March.",
                 "Parents are partners in planning.\n- The SENDCo knows every pupil well.",
                 "Tracking of interventions is not yet consistent."]
-    notes = ["the offer is clear to parents.", "staff shared the plans with pupils."]
+    notes = ["Strengths: the offer is clear to parents.", "EBI: staff shared the plans with pupils."]
     folder = tmp_path / "unitizing"
     folder.mkdir()
     for name, pieces in (("annotator_a", a_pieces), ("annotator_b", b_pieces)):
