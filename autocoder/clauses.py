@@ -19,8 +19,6 @@ NOMINAL = SUBJECT_START | {"POS", "HYPH", "IN", "PRP$", "JJR", "JJS", "RB", "VBN
 VERB = frozenset({"VB", "VBD", "VBG", "VBN", "VBP", "VBZ", "MD"})
 COORDINATORS = frozenset({"and", "but"})
 CONTRASTS = frozenset({"while", "whilst", "whereas", "although", "though"})
-CUES = COORDINATORS | CONTRASTS | {";"}
-"""Tokens without which a sentence never splits: only sentences holding one are tagged."""
 ANAPHORS = frozenset(
     "it its they them their this these that those he she his her many some most all few both each several "
     "others one two three none which who such there we".split())
@@ -45,6 +43,12 @@ class ClauseRules:
     subordinating word stays with its own clause."""
     min_words: int = 3
     """Each part of a split has at least this many words."""
+
+
+def cues(rules: ClauseRules) -> frozenset[str]:
+    """Words without which a sentence never splits under `rules`: only sentences holding one are tagged."""
+    return frozenset((COORDINATORS if rules.coordinated else set()) | (CONTRASTS if rules.contrast else set())
+                     | ({";"} if rules.semicolon else set()))
 
 
 def _opens_clause(tokens) -> bool:

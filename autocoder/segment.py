@@ -1,10 +1,9 @@
 """Split a document into units of meaning, as the unitizing guideline (corpora/unitizing/GUIDELINE.md) draws them.
 
 A unit is one sentence, or the part of a sentence that holds a distinct idea. Lines, list items and table cells
-are blocks no unit crosses; blocks are split into sentences by punctuation (spaCy's tokenizer and sentencizer),
-and a sentence is split into clauses only where each side is a full clause that can be coded on its own (see
-`clauses.py`). Only the sentences that could split are tagged, all documents' together in one `nlp.pipe`, so the
-statistical model runs on a fraction of the text. Each unit keeps its character offsets in the document text and
+are blocks no unit crosses; blocks are split into sentences by punctuation, and a sentence is split into clauses only where each side is a full clause that can be coded on its own (see
+`clauses.py`). Only the sentences holding a word the clause rules split at are tagged (spaCy's tok2vec and
+tagger), all documents' together in one `nlp.pipe`, so the statistical model runs on a fraction of the text. Each unit keeps its character offsets in the document text and
 the report section it sits in.
 """
 
@@ -15,7 +14,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import islice
 
-from .clauses import CUES, ClauseRules, clause_cuts
+from .clauses import ClauseRules, clause_cuts, cues
 from .languages import script
 from .sections import BULLET, classify_heading, is_lead_in
 from .types import Document, Unit
@@ -26,6 +25,7 @@ TAGGER_ONLY = ["ner", "lemmatizer", "parser", "senter", "attribute_ruler"]
 """Components left out: the clause rules read part-of-speech tags (tok2vec + tagger) and nothing else."""
 
 _WORD = re.compile(r"[^\W\d_]{2,}")
+_SENTENCE_END = re.compile(r"[.!?…]+['\")\]’”]*\s+(?=['\"(\[‘“]?[A-Z0-9])")
 _SAFE_CUTS = (re.compile(r"[.!?…]['\")\]]*\s+"), re.compile(r"[;:,]\s+"), re.compile(r"\s+"))
 """Where an over-long block may be cut, best first: after a sentence, after a clause, between words."""
 
@@ -107,6 +107,32 @@ def safe_pieces(text: str, limit: int) -> list[tuple[int, int]]:
     return pieces
 
 
+def _abbreviations() -> frozenset[str]:
+    """Words ending in a full stop that do not end a sentence ("e.g.", "Mr.", "approx."): spaCy's English
+    tokenizer exceptions, less the single letters (which end sentences as often as they abbreviate)."""
+    from spacy.lang.en import English
+
+    return frozenset(k for k in English.Defaults.tokenizer_exceptions if k.endswith(".") and len(k) > 2)
+
+
+_ABBREVIATIONS = _abbreviations()
+
+
+def sentence_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each sentence: a sentence ends at a full stop, question or exclamation mark (and any
+    closing quote or bracket) followed by space and a capital, digit or opening quote, unless the full stop ends
+    an abbreviation. Cheaper than tokenizing every sentence, which only candidates for a split need."""
+    spans, start = [], 0
+    for end in _SENTENCE_END.finditer(text):
+        word_start = text.rfind(" ", start, end.start()) + 1
+        if text[end.start()] == "." and text[word_start:end.start() + 1] in _ABBREVIATIONS:
+            continue
+        spans.append((start, end.end()))
+        start = end.end()
+    spans.append((start, len(text)))
+    return spans
+
+
 @dataclass
 class _Sentence:
     block: _Block
@@ -123,7 +149,6 @@ class Segmenter:
     def __init__(self, config: SegmenterConfig | None = None, nlp=None):
         self.config = config or SegmenterConfig()
         self._nlp = nlp
-        self._sentencizer = None
 
     @property
     def nlp(self):
@@ -132,14 +157,6 @@ class Segmenter:
 
             self._nlp = spacy.load(SPACY_MODEL, exclude=TAGGER_ONLY)
         return self._nlp
-
-    @property
-    def sentencizer(self):
-        if self._sentencizer is None:
-            from spacy.pipeline import Sentencizer
-
-            self._sentencizer = Sentencizer()
-        return self._sentencizer
 
     def segment(self, document: Document) -> list[Unit]:
         return next(iter(self.segment_many([document])))
@@ -162,13 +179,14 @@ class Segmenter:
                     pieces.append((block, start, block.text[start:end]))
                     owners.append(index)
         candidates: list[_Sentence] = []
-        tokenized = self.sentencizer.pipe(self.nlp.tokenizer.pipe(text for _, _, text in pieces),
-                                          batch_size=self.config.batch_size)
-        for (block, offset, _), owner, doc in zip(pieces, owners, tokenized):
-            for sent in doc.sents:
-                sentence = _Sentence(block, offset + sent.start_char, sent.text, [])
+        split_words = cues(self.config.clauses)
+        may_split = re.compile("|".join(rf"\b{w}\b" if w.isalpha() else re.escape(w) for w in sorted(split_words)),
+                               re.IGNORECASE) if split_words else None
+        for (block, offset, text), owner in zip(pieces, owners):
+            for start, end in sentence_spans(text):
+                sentence = _Sentence(block, offset + start, text[start:end], [])
                 per_document[owner].append(sentence)
-                if any(t.lower_ in CUES for t in sent):
+                if may_split is not None and may_split.search(sentence.text):
                     candidates.append(sentence)
         tagged = self.nlp.pipe((s.text for s in candidates), batch_size=self.config.batch_size)
         for sentence, doc in zip(candidates, tagged):
