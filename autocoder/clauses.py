@@ -30,9 +30,12 @@ CLAUSE_WINDOW = 16
 
 @dataclass(frozen=True)
 class ClauseRules:
-    semicolon: bool = False
-    """Split at a semicolon between two parts of at least `min_words` words each. Off by default when the
-    gold's annotators keep notes joined by semicolons together more often than not."""
+    semicolon: bool = True
+    """Split notes at a semicolon between two parts of at least `min_words` words each. Notes are sentences
+    without a final full stop ("SENCO on SLT; line-manages 2 HLTAs"); a written sentence keeps its semicolons
+    only where the part after the semicolon is a note too ("...; resolved by half term"), unless
+    `semicolon_in_prose`."""
+    semicolon_in_prose: bool = False
     coordinated: bool = False
     """Split at ", and" / ", but" between two full clauses when the second one's subject is a new thing: a
     definite noun phrase sharing no noun with the first clause ("..., and the SEND governor should ..."). Off by
@@ -79,6 +82,19 @@ def _new_subject(left, right) -> bool:
     return bool(nouns) and subject[0].lower_ == "the" and not nouns & named
 
 
+def _is_note(tokens) -> bool:
+    """Not a clause with its own subject and verb ("resolved by half term", "weakest in languages"): a note
+    after a semicolon, which splits even in a written sentence."""
+    if not tokens or tokens[0].tag_ not in SUBJECT_START:
+        return True
+    return not any(t.tag_ in FINITE for t in tokens[1:CLAUSE_WINDOW])
+
+
+def _is_key(tokens) -> bool:
+    """A rating key ("1 = not yet in place; 2 = ..."): one unit, however many semicolons it has."""
+    return any(t.text == "=" for t in tokens)
+
+
 def _has_finite_verb(tokens) -> bool:
     return any(t.tag_ in FINITE for t in tokens)
 
@@ -99,13 +115,20 @@ def clause_cuts(doc, rules: ClauseRules = ClauseRules()) -> list[tuple[int, int]
                 cuts.append((token.idx, tokens[i + 1].idx))
                 last = i + 1
                 break
+    prose = tokens[-1].text in (".", "!", "?")
+    depth = 0  # brackets open at this token: no unit ends inside them
     for i in range(last + 1, len(tokens) - 1):
         token = tokens[i]
+        depth = max(0, depth + (token.text in ("(", "[")) - (token.text in (")", "]")))
+        if depth:
+            continue
         left, right = tokens[last:i], tokens[i + 1:]
         word = token.lower_
         cut = None
         if word == ";":
-            if rules.semicolon and _words(left) >= rules.min_words and _words(right) >= rules.min_words:
+            notes = not prose or rules.semicolon_in_prose or _is_note(right)
+            if (rules.semicolon and notes and not _is_key(left) and _words(left) >= rules.min_words
+                    and _words(right) >= rules.min_words):
                 cut = (token.idx, tokens[i + 1].idx)
         elif word in COORDINATORS:
             if (rules.coordinated and tokens[i - 1].text == "," and _has_finite_verb(left) and _opens_clause(right)

@@ -23,6 +23,9 @@ NO_SECTION = "none"
 """The table's name for a heading that ends the current section without starting a coded one."""
 MAX_HEADING_WORDS = 8
 """An unknown heading is at most this long; a longer line is text."""
+MAX_TITLE_WORDS = 16
+PARAGRAPH_WORDS = 25
+"""A line this long after a short one makes the short one its heading."""
 
 BULLET = re.compile(r"^\s*(?:[-*•▪‣◦·–]|\(?\d{1,2}[.)]|\d{1,2}(?:\.\d{1,2})+\.?|\(?[a-z][.)])\s+")
 """A list item's mark: a bullet, a number ("2.", "3)", "1.2"), a letter ("a)")."""
@@ -32,7 +35,10 @@ _QUALIFIER = re.compile(r"\s*\([^()]*\)\s*$")
 _TRAILING = re.compile(r"[\s*_:.?\-–—]+$")
 _INLINE = re.compile(r"^(?P<head>[^:]{2,60}?)\s*(?:\*\*|__)?\s*:\s*(?:\*\*|__)?\s*(?=\S)")
 _MD_HEADING = re.compile(r"^\s*#{1,6}\s")
+_BOLD_LINE = re.compile(r"^\s*(\*\*|__)[^*_]{2,120}\1\s*$")
+_NUMBERED = re.compile(r"^\s*\(?\d{1,2}(?:\.\d{1,2})*[.)]?\s+")
 _WORD = re.compile(r"[^\W\d_][\w'’-]*")
+_NOTE = re.compile(r"[,;]")
 _ENDS_SENTENCE = re.compile(r"[.!?;,]\s*(?:\*\*|__)?\s*$")
 _LEAD_IN_ENDINGS = frozenset(
     "a an and are as at be been by can could for from has have in include including is may must of on or should "
@@ -86,19 +92,37 @@ def known_heading(line: str) -> Heading | None:
     return None
 
 
-def looks_like_heading(line: str, next_line: str | None) -> bool:
-    """An unknown heading: a markdown heading, or a short line that is not a sentence and is in capitals or
-    followed by a list item."""
-    if _MD_HEADING.match(line):
+def looks_like_heading(line: str, next_line: str | None, standalone: bool = False) -> bool:
+    """An unknown heading: a markdown heading, a line in bold, or a short line that is not a sentence or a note
+    (no final stop, comma or semicolon) and is in capitals, or stands alone between blank lines, or is followed
+    by a list item or a paragraph (a numbered line, by a list item of another kind: "2. Issues raised" then
+    "- ...")."""
+    if _MD_HEADING.match(line) or (_BOLD_LINE.match(line) and not _ENDS_SENTENCE.search(line.strip(" *_\n"))):
         return True
     text = line.strip()
+    numbered = _NUMBERED.match(line)
+    if numbered:
+        text = line[numbered.end():].strip()
     words = _WORD.findall(text)
-    if not words or len(words) > MAX_HEADING_WORDS or BULLET.match(line) or _ENDS_SENTENCE.search(text):
+    if (not words or len(words) > MAX_HEADING_WORDS or _ENDS_SENTENCE.search(text) or _NOTE.search(text)
+            or (BULLET.match(line) and not numbered)):
         return False
-    if text.upper() == text and sum(len(w) for w in words) >= 4:
+    if text.upper() == text and sum(len(w) for w in words) >= 4 and not numbered:
         return True
-    followed_by_list = next_line is not None and BULLET.match(next_line) is not None
-    return followed_by_list and text[0].isupper() and words[-1].lower() not in _LEAD_IN_ENDINGS
+    if not text[0].isupper() or words[-1].lower() in _LEAD_IN_ENDINGS:
+        return False
+    if next_line is None:
+        return False
+    if BULLET.match(next_line):
+        return not (numbered and _NUMBERED.match(next_line))
+    return not numbered and (standalone or len(_WORD.findall(next_line)) >= PARAGRAPH_WORDS)
+
+
+def looks_like_title(line: str) -> bool:
+    """A document's first line that is no sentence ("Minutes – SEND review mtg – Oak School"): its title."""
+    text = line.strip()
+    return (bool(text) and not BULLET.match(line) and not _ENDS_SENTENCE.search(text)
+            and len(_WORD.findall(text)) <= MAX_TITLE_WORDS)
 
 
 def is_lead_in(line: str) -> bool:
@@ -107,9 +131,10 @@ def is_lead_in(line: str) -> bool:
     return line.rstrip().rstrip("*_").rstrip().endswith(":")
 
 
-def classify_heading(line: str, next_line: str | None = None) -> Heading | None:
-    """The heading on this line, or None for an ordinary line. `next_line` is the next non-blank line, which
-    tells a heading the table does not know (a short line a list follows) from text."""
+def classify_heading(line: str, next_line: str | None = None, standalone: bool = False) -> Heading | None:
+    """The heading on this line, or None for an ordinary line. `next_line` is the next non-blank line and
+    `standalone` says the line has a blank line before and after it: they tell a heading the table does not know
+    from text."""
     if not line.strip() or len(line) > 200:
         return None
-    return known_heading(line) or (Heading(None) if looks_like_heading(line, next_line) else None)
+    return known_heading(line) or (Heading(None) if looks_like_heading(line, next_line, standalone) else None)

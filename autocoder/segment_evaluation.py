@@ -63,15 +63,20 @@ def read_gold(path: Path) -> list[GoldUnit]:
 
 
 def read_heading_sections(path: Path) -> dict[str, list[tuple[str, Section | None]]]:
-    """doc -> its headings in order, each with the section its author meant (None: no coded section)."""
+    """doc -> its headings in order, each with the section its author meant (None: no coded section).
+
+    A line is one heading ({"doc", "heading" or "text", "section"}) or one document's headings
+    ({"doc", "headings": [{"heading" or "text", "section"}, ...]})."""
     headings: dict[str, list[tuple[str, Section | None]]] = defaultdict(list)
     for line, record in read_records(path):
         try:
-            section = record.get("section")
-            headings[str(record["doc"])].append((str(record["heading"]), Section(section) if section else None))
-        except (KeyError, ValueError) as exc:
-            raise InputError(f"a heading record needs doc, heading and a section of {[s.value for s in Section]} "
-                             f"or null ({exc})", source=str(path), line=line) from None
+            for heading in record.get("headings", [record]):
+                section = heading.get("section")
+                text = heading["heading"] if "heading" in heading else heading["text"]
+                headings[str(record["doc"])].append((str(text), Section(section) if section else None))
+        except (KeyError, ValueError, AttributeError, TypeError) as exc:
+            raise InputError(f"a heading record needs doc, heading (or text) and a section of "
+                             f"{[s.value for s in Section]} or null ({exc!r})", source=str(path), line=line) from None
     return dict(headings)
 
 

@@ -47,7 +47,10 @@ def gold(tmp_path):
                 {"doc": "oak", "heading": "## Areas for development", "section": "development"},
                 {"doc": "notes", "heading": "Strengths", "section": "strength"},
                 {"doc": "notes", "heading": "EBI", "section": "development"}]
-    (folder / "sections.jsonl").write_text("".join(json.dumps(h) + "\n" for h in headings), encoding="utf-8")
+    # One document's headings one per line, the other's as a list on one line: both shapes are read.
+    lines = [json.dumps(h) for h in headings[:3]] + [json.dumps({"doc": "notes", "headings": [
+        {"text": h["heading"], "section": h["section"]} for h in headings[3:]]})]
+    (folder / "sections.jsonl").write_text("".join(line + "\n" for line in lines), encoding="utf-8")
     return folder
 
 
