@@ -39,6 +39,7 @@ _BOLD_LINE = re.compile(r"^\s*(\*\*|__)[^*_]{2,120}\1\s*$")
 _NUMBERED = re.compile(r"^\s*\(?\d{1,2}(?:\.\d{1,2})*[.)]?\s+")
 _WORD = re.compile(r"[^\W\d_][\w'’-]*")
 _NOTE = re.compile(r"[,;]")
+_BRACKETED = re.compile(r"\([^()]*\)")
 _ENDS_SENTENCE = re.compile(r"[.!?;,]\s*(?:\*\*|__)?\s*$")
 _LEAD_IN_ENDINGS = frozenset(
     "a an and are as at be been by can could for from has have in include including is may must of on or should "
@@ -104,8 +105,9 @@ def looks_like_heading(line: str, next_line: str | None, standalone: bool = Fals
     if numbered:
         text = line[numbered.end():].strip()
     words = _WORD.findall(text)
-    if (not words or len(words) > MAX_HEADING_WORDS or _ENDS_SENTENCE.search(text) or _NOTE.search(text)
-            or (BULLET.match(line) and not numbered)):
+    title_case = all(w[0].isupper() for w in words if len(w) > 3)
+    if (not words or len(words) > MAX_HEADING_WORDS or _ENDS_SENTENCE.search(text)
+            or (_NOTE.search(_BRACKETED.sub("", text)) and not title_case) or (BULLET.match(line) and not numbered)):
         return False
     if text.upper() == text and sum(len(w) for w in words) >= 4 and not numbered:
         return True

