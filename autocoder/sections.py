@@ -137,6 +137,11 @@ def classify_heading(line: str, next_line: str | None = None, standalone: bool =
     """The heading on this line, or None for an ordinary line. `next_line` is the next non-blank line and
     `standalone` says the line has a blank line before and after it: they tell a heading the table does not know
     from text."""
-    if not line.strip() or len(line) > 200:
+    if not line.strip():
         return None
-    return known_heading(line) or (Heading(None) if looks_like_heading(line, next_line, standalone) else None)
+    known = known_heading(line)
+    if known is not None:
+        return known  # at any length: a paragraph may open with its section's label ("Concerns: The centre ...")
+    if len(line) > 200:
+        return None
+    return Heading(None) if looks_like_heading(line, next_line, standalone) else None

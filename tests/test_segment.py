@@ -79,6 +79,7 @@ HEADING_VARIANTS = [
     ("1. Areas of strength", "areas of strength", Section.STRENGTH), ("Area of Strength", "area of strength", Section.STRENGTH),
     ("Areas of particular strength", "areas of particular strength", Section.STRENGTH),
     ("### Key areas of strength", "key areas of strength", Section.STRENGTH),
+    ("## Strengths observed", "strengths observed", Section.STRENGTH),
     ("What is working well?", "what is working well", Section.STRENGTH),
     ("What’s working well", "what's working well", Section.STRENGTH),
     ("What is going well", "what is going well", Section.STRENGTH), ("**What went well:**", "what went well", Section.STRENGTH),
@@ -96,6 +97,7 @@ HEADING_VARIANTS = [
     ("Points for reflection", "points for reflection", Section.DEVELOPMENT),
     ("Areas for reflection:", "areas for reflection", Section.DEVELOPMENT),
     ("# Challenges", "challenges", Section.DEVELOPMENT), ("Key challenges", "key challenges", Section.DEVELOPMENT),
+    ("3. Concerns", "concerns", Section.DEVELOPMENT),
     ("### Next steps", "next steps", Section.RECOMMENDATION), ("Actions", "actions", Section.RECOMMENDATION),
     ("Actions agreed", "actions agreed", Section.RECOMMENDATION), ("**Agreed actions:**", "agreed actions", Section.RECOMMENDATION),
     ("Action points", "action points", Section.RECOMMENDATION), ("Priority actions", "priority actions", Section.RECOMMENDATION),
@@ -108,6 +110,7 @@ HEADING_VARIANTS = [
     ("Recommended actions:", "recommended actions", Section.RECOMMENDATION),
     ("Recommended next steps", "recommended next steps", Section.RECOMMENDATION),
     ("**Suggested next steps**", "suggested next steps", Section.RECOMMENDATION),
+    ("## Where next?", "where next", Section.RECOMMENDATION),
     ("Introduction", "introduction", None), ("## Context", "context", None), ("School context", "school context", None),
     ("Background:", "background", None), ("**Summary**", "summary", None), ("Overview", "overview", None),
     ("Appendix", "appendix", None),
@@ -125,11 +128,17 @@ def test_every_row_of_the_heading_table_has_a_variant_above():
     assert set(heading_table()) == {row for _, row, _ in HEADING_VARIANTS}
 
 
+LONG_PARAGRAPH = ("Reintegration into mainstream school is the stated aim for every pupil in key stage 3, yet only three "
+                  "returned last year, and several arrived without their plans or their most recent annual review, "
+                  "so staff spent their first weeks finding out what the previous school already knew.")
+
+
 @pytest.mark.parametrize("line, section, text", [
     ("Strengths: pupils are known well by every adult.", Section.STRENGTH, "pupils are known well by every adult."),
     ("**EBI:** tracking of small steps were sharper.", Section.DEVELOPMENT, "tracking of small steps were sharper."),
     ("Next steps - review the offer for pupils with autism.", None, None),
     ("Actions agreed: the SENCo to meet parents termly.", Section.RECOMMENDATION, "the SENCo to meet parents termly."),
+    ("Concerns: " + LONG_PARAGRAPH, Section.DEVELOPMENT, LONG_PARAGRAPH),
 ])
 def test_a_heading_may_open_a_line_of_text(line, section, text):
     heading = classify_heading(line)
