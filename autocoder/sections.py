@@ -4,8 +4,8 @@ Known headings come from a data table (`autocoder/data/headings.tsv`), matched a
 markup: markdown (`## Strengths`), bold (`**Strengths**`), numbering (`2. Strengths`), upper case, a trailing
 colon or qualifier (`Priorities (next 12 months):`). A heading may also open a line of text
 (`Strengths: pupils are known well`). A line the table does not know is still a heading when it looks like
-one: a markdown heading, a short line in capitals, or a short line that a list follows; such a heading ends
-the current section.
+one: a markdown heading, a short line in capitals, or a short line that a list follows; such a heading starts
+the section of a row it opens or closes with (`Trust-wide strengths`), else ends the current section.
 """
 
 from __future__ import annotations
@@ -93,6 +93,17 @@ def known_heading(line: str) -> Heading | None:
     return None
 
 
+def _section_by_affix(key: str) -> Section | None:
+    """The section of a heading the table does not know that opens or closes with a row of it ("trust-wide
+    strengths", "strengths observed", "priority recommendations"); None when no row fits or rows of different
+    sections do ("strengths and next steps")."""
+    words = key.replace(":", " ").split()
+    fits = {heading_table()[" ".join(part)]
+            for n in range(1, len(words))
+            for part in (words[:n], words[-n:]) if " ".join(part) in heading_table()}
+    return fits.pop() if len(fits) == 1 else None
+
+
 def looks_like_heading(line: str, next_line: str | None, standalone: bool = False) -> bool:
     """An unknown heading: a markdown heading, a line in bold, or a short line that is not a sentence or a note
     (no final stop, comma or semicolon) and is in capitals, or stands alone between blank lines, or is followed
@@ -144,4 +155,6 @@ def classify_heading(line: str, next_line: str | None = None, standalone: bool =
         return known  # at any length: a paragraph may open with its section's label ("Concerns: The centre ...")
     if len(line) > 200:
         return None
-    return Heading(None) if looks_like_heading(line, next_line, standalone) else None
+    if not looks_like_heading(line, next_line, standalone):
+        return None
+    return Heading(_section_by_affix(normalise(line)))

@@ -164,6 +164,15 @@ def test_a_short_line_a_list_follows_is_an_unknown_heading_that_ends_the_section
         ("meet the parents of pupils with SEND every term", None)]
 
 
+@pytest.mark.parametrize("line, section", [
+    ("## Trust-wide strengths", Section.STRENGTH), ("PRIORITIES FOR IMPROVEMENT", Section.RECOMMENDATION),
+    ("**Recommendations for the governing body**", Section.RECOMMENDATION),
+    ("### Strengths and next steps", None), ("## Summary of the visit", None), ("## Reflections from the visit", None),
+])
+def test_an_unknown_heading_takes_the_section_of_a_row_it_opens_or_closes_with(line, section):
+    assert classify_heading(line) == Heading(section)
+
+
 def test_a_short_line_in_capitals_is_a_heading_and_other_short_lines_are_text():
     assert classify_heading("SCHOOL PROFILE") == Heading(None)
     assert classify_heading("Leadership and vision", "The head sets out a clear vision.") is None
