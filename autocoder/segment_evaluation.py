@@ -124,15 +124,23 @@ def heading_positions(text: str, headings: list[tuple[str, Section | None]]) -> 
 
 
 def section_figures(units: Iterable[Unit], positions: Mapping[str, list[tuple[int, Section | None]]]) -> dict:
-    """Of the segmenter's units under a heading the gold gives a section to, the share it puts in that section."""
-    under, right = 0, 0
+    """Of the segmenter's units under a heading the gold gives a section to, the share it puts in that section;
+    and of those under a heading the gold gives none to, how many it still puts in one (which the first share
+    cannot see)."""
+    under, right, under_none, given = 0, 0, 0, 0
     for unit in units:
         sections = [section for start, section in positions.get(unit.doc, []) if start <= unit.start]
-        if sections and sections[-1] is not None:
+        if not sections:
+            continue
+        if sections[-1] is None:
+            under_none += 1
+            given += unit.section is not None
+        else:
             under += 1
             right += unit.section == sections[-1].value
     return {"units_under_a_known_section": under, "right_section": right,
-            "accuracy": right / under if under else None}
+            "accuracy": right / under if under else None,
+            "units_under_no_section": under_none, "given_a_section": given}
 
 
 def evaluate_segmentation(gold_paths: Mapping[str, Path], segmenter: Segmenter, split: str | None = None,
@@ -191,9 +199,11 @@ def render_segmentation(results: dict) -> str:
                          f"{_percent(pair['second_matched'])} | {alpha} |")
     sections = {style: e["sections"] for style, e in results["styles"].items() if "sections" in e}
     if sections:
-        lines += ["", "| style | units under a heading with a section | right section |", "|---|---|---|"]
+        lines += ["", "| style | units under a heading with a section | right section | units under a heading without "
+                  "one | given a section |", "|---|---|---|---|---|"]
         for style, figures in sections.items():
-            lines.append(f"| {style} | {figures['units_under_a_known_section']} | {_percent(figures['accuracy'])} |")
+            lines.append(f"| {style} | {figures['units_under_a_known_section']} | {_percent(figures['accuracy'])} | "
+                         f"{figures['units_under_no_section']} | {figures['given_a_section']} |")
     return "\n".join(lines) + "\n"
 
 

@@ -4,6 +4,9 @@ import json
 
 import pytest
 
+from autocoder.segment_evaluation import section_figures
+from autocoder.types import Section, Unit
+
 from .commands import run_cli as run
 
 REPORT = """# Oak Lane: SEND Peer Challenge
@@ -74,7 +77,16 @@ def test_evaluate_prints_and_writes_the_figures_per_style(gold, tmp_path):
     # "Things we liked" is no heading the table knows: its two units lose their section; the other three keep it.
     sections = figures["styles"]["all"]["sections"]
     assert (sections["units_under_a_known_section"], sections["right_section"]) == (5, 3)
+    assert (sections["units_under_no_section"], sections["given_a_section"]) == (1, 0)
     assert "| bulleted | 1 | segmenter | annotator_a | 4 / 4 | 100.0% | 100.0% | 1.000 |" in result.stdout
+
+
+def test_units_put_in_a_section_under_a_heading_without_one_are_counted():
+    units = [Unit("d", 0, 10, "x" * 10, "strength"), Unit("d", 20, 30, "y" * 10, None),
+             Unit("d", 40, 50, "z" * 10, "development")]
+    figures = section_figures(units, {"d": [(0, None), (35, Section.DEVELOPMENT)]})
+    assert figures == {"units_under_a_known_section": 1, "right_section": 1, "accuracy": 1.0,
+                       "units_under_no_section": 2, "given_a_section": 1}
 
 
 def test_a_gold_unit_that_does_not_match_its_document_is_a_clear_error(gold):
