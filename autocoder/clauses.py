@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 FINITE = frozenset({"VBZ", "VBP", "VBD", "MD"})
-SUBJECT_START = frozenset({"DT", "PRP", "NN", "NNS", "NNP", "NNPS", "CD", "JJ", "EX", "PDT"})
+SUBJECT_START = frozenset({"DT", "PRP", "NN", "NNS", "NNP", "NNPS", "CD", "JJ", "JJS", "EX", "PDT"})
 """Tags a clause's subject starts with."""
 NOMINAL = SUBJECT_START | {"POS", "HYPH", "IN", "PRP$", "JJR", "JJS", "RB", "VBN", "VBG", "CC", ","}
 """Tags inside a subject before its verb ("the SEND register", "parents of pupils with EHCPs")."""
@@ -24,6 +24,9 @@ ANAPHORS = frozenset(
     "others one two three none which who such there we".split())
 """A clause whose subject starts with one of these points back to the clause before it (or only reports the
 visit: "we"), so it is not a unit on its own."""
+QUANTIFIERS = frozenset("many some most all few both each several one two three".split())
+"""Of the words above, those that point back only when they stand alone ("many are skilled"): before a noun they
+open a subject that names its own thing ("one boy said", "each student leaves")."""
 CLAUSE_WINDOW = 16
 """A subject and its finite verb fall within this many tokens of the start of a clause."""
 
@@ -54,9 +57,16 @@ def cues(rules: ClauseRules) -> frozenset[str]:
                      | ({";"} if rules.semicolon else set()))
 
 
+def _points_back(tokens) -> bool:
+    first = tokens[0].lower_
+    if first in QUANTIFIERS and len(tokens) > 1 and tokens[1].tag_ in ("NN", "NNS", "NNP", "NNPS"):
+        return False
+    return first in ANAPHORS
+
+
 def _opens_clause(tokens) -> bool:
     """`tokens` start with a subject that does not point back, followed by a finite verb."""
-    if not tokens or tokens[0].tag_ not in SUBJECT_START or tokens[0].lower_ in ANAPHORS:
+    if not tokens or tokens[0].tag_ not in SUBJECT_START or _points_back(tokens):
         return False
     for token in tokens[1:CLAUSE_WINDOW]:
         if token.tag_ in FINITE:

@@ -104,18 +104,32 @@ def _section_by_affix(key: str) -> Section | None:
     return fits.pop() if len(fits) == 1 else None
 
 
+_SECTION_NUMBER = re.compile(r"^\s*(\d{1,2})[.)]\s")
+_ITEM_NUMBER = re.compile(r"^\s*(\d{1,2})\.\d{1,2}[a-z]?[.)]?\s")
+
+
+def _numbers_its_items(line: str, next_line: str) -> bool:
+    """`line` is numbered "2." and `next_line` is its first item, "2.1": a section of a framework."""
+    section, item = _SECTION_NUMBER.match(line), _ITEM_NUMBER.match(next_line)
+    return bool(section and item) and section.group(1) == item.group(1)
+
+
 def looks_like_heading(line: str, next_line: str | None, standalone: bool = False) -> bool:
     """An unknown heading: a markdown heading, a line in bold, or a short line that is not a sentence or a note
     (no final stop, comma or semicolon) and is in capitals, or stands alone between blank lines, or is followed
-    by a list item or a paragraph (a numbered line, by a list item of another kind: "2. Issues raised" then
-    "- ...")."""
+    by a list item or a paragraph (a numbered line, by a list item of another kind, "2. Issues raised" then
+    "- ...", or by its own first item, "2. Teaching" then "2.1 ..."). A bracketed qualifier at the end does not
+    count towards its length."""
     if _MD_HEADING.match(line) or (_BOLD_LINE.match(line) and not _ENDS_SENTENCE.search(line.strip(" *_\n"))):
         return True
     text = line.strip()
     numbered = _NUMBERED.match(line)
     if numbered:
         text = line[numbered.end():].strip()
-    words = _WORD.findall(text)
+    words = _WORD.findall(_QUALIFIER.sub("", text))  # "Summary (agreed with the head, 13 May)" is four words
+    if (words and len(words) <= MAX_HEADING_WORDS and next_line is not None and _numbers_its_items(line, next_line)
+            and not _ENDS_SENTENCE.search(text)):
+        return True
     title_case = all(w[0].isupper() for w in words if len(w) > 3)
     if (not words or len(words) > MAX_HEADING_WORDS or _ENDS_SENTENCE.search(text)
             or (_NOTE.search(_BRACKETED.sub("", text)) and not title_case) or (BULLET.match(line) and not numbered)):
@@ -142,6 +156,17 @@ def is_lead_in(line: str) -> bool:
     """A line ending in a colon only introduces what follows ("Leaders ensure that:", "Date completed:"): the
     guideline does not make it a unit."""
     return line.rstrip().rstrip("*_").rstrip().endswith(":")
+
+
+_SIGNATURE = re.compile(r"^\s*(?:[-*•]\s+)?(?:\*\*|__)?"
+                        r"(?:signed\b[^:\n]{0,40}|(?:prepared|completed|compiled|written) by)\s*(?:\*\*|__)?\s*:",
+                        re.IGNORECASE)
+
+
+def is_signature(line: str) -> bool:
+    """A signature line ("Signed: Headteacher (Oak)", "Prepared by: director of inclusion"): the guideline does
+    not make it a unit, however many words follow."""
+    return bool(_SIGNATURE.match(line))
 
 
 def classify_heading(line: str, next_line: str | None = None, standalone: bool = False) -> Heading | None:

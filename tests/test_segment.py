@@ -264,3 +264,36 @@ def test_lines_in_another_script_or_language_are_kept_and_named_in_a_warning(seg
     warnings = language_warnings("reports/oak.md", text, units)
     assert [w.split(": unit in ")[0] for w in warnings] == ["reports/oak.md:3", "reports/oak.md:4", "reports/oak.md:5"]
     assert "Arabic script" in warnings[0] and "CJK script" in warnings[1] and "'cy'" in warnings[2]
+
+
+def test_a_numbered_line_above_its_own_first_item_is_a_heading_even_with_a_comma(segmenter):
+    text = ("2. Families, pupils and next steps\n2.1 How do parents hear about progress?\n"
+            "3. Actions reviewed this term\n4. The plan is shared with staff\n")
+    assert texts(segmenter.segment(Document("d", text))) == [
+        "How do parents hear about progress?", "Actions reviewed this term", "The plan is shared with staff"]
+
+
+def test_a_bracketed_qualifier_does_not_make_a_heading_too_long_to_be_one():
+    line = "Summary of the visit (agreed with the headteacher and the chair, 12 May)\n"
+    assert classify_heading(line, "What went well", standalone=True) == Heading(None)
+
+
+@pytest.mark.parametrize("line", ["Signed: Headteacher (Oak Lane), Headteacher (Elm Park)",
+                                  "Signed (SEND governor): A. Patel, chair of the committee",
+                                  "Prepared by: director of inclusion"])
+def test_signature_lines_are_not_units(segmenter, line):
+    assert segmenter.segment(Document("d", f"The plan is shared with staff.\n{line}\n")) == [
+        segmenter.segment(Document("d", "The plan is shared with staff."))[0]]
+
+
+def test_a_quantifier_before_a_noun_opens_a_clause_of_its_own(segmenter):
+    text = "Pupils said that adults listen to them, while one girl said that the quiet room helps her every day."
+    assert texts(segmenter.segment(Document("d", text))) == [
+        "Pupils said that adults listen to them", "while one girl said that the quiet room helps her every day."]
+    alone = "Most parents felt informed about the changes, while two said they had not been told in time."
+    assert texts(segmenter.segment(Document("d", alone))) == [alone]
+
+
+def test_a_semicolon_in_a_sentence_before_a_clause_that_points_back_is_kept(segmenter):
+    text = "Pupils join mainstream classes for some lessons; most staff know them by name."
+    assert texts(segmenter.segment(Document("d", text))) == [text]
