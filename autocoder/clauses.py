@@ -105,6 +105,17 @@ def _is_key(tokens) -> bool:
     return any(t.text == "=" for t in tokens)
 
 
+def _holds_a_figure(tokens) -> bool:
+    return any(t.tag_ == "CD" and any(c.isdigit() for c in t.text) for t in tokens)
+
+
+def _is_facts(left, right) -> bool:
+    """Figures without a verb on both sides of a semicolon ("58 on roll; 71% on the register; 12 EHCP"): a context
+    line of the school's facts, which the guideline keeps as one unit."""
+    right = right[:next((i for i, t in enumerate(right) if t.text == ";"), len(right))]
+    return all(_holds_a_figure(part) and not _has_finite_verb(part) for part in (left, right))
+
+
 def _has_finite_verb(tokens) -> bool:
     return any(t.tag_ in FINITE for t in tokens)
 
@@ -137,7 +148,8 @@ def clause_cuts(doc, rules: ClauseRules = ClauseRules()) -> list[tuple[int, int]
         cut = None
         if word == ";":
             notes = not prose or rules.semicolon_in_prose or _is_note(right)
-            if (rules.semicolon and notes and not _is_key(left) and _words(left) >= rules.min_words
+            if (rules.semicolon and notes and not _is_key(left) and not _is_facts(left, right)
+                    and _words(left) >= rules.min_words
                     and _words(right) >= rules.min_words):
                 cut = (token.idx, tokens[i + 1].idx)
         elif word in COORDINATORS:

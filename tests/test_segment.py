@@ -297,3 +297,11 @@ def test_a_quantifier_before_a_noun_opens_a_clause_of_its_own(segmenter):
 def test_a_semicolon_in_a_sentence_before_a_clause_that_points_back_is_kept(segmenter):
     text = "Pupils join mainstream classes for some lessons; most staff know them by name."
     assert texts(segmenter.segment(Document("d", text))) == [text]
+
+
+def test_a_notes_line_of_figures_stays_one_unit_and_findings_with_figures_split(segmenter):
+    facts = "58 on roll (cap 64); 71% on the SEN register; 12 with EHCPs"
+    assert texts(segmenter.segment(Document("d", facts))) == [facts]
+    findings = "SENDCo visited all 19 feeder schools; 26 pupils had extra visits"
+    assert texts(segmenter.segment(Document("d", findings))) == ["SENDCo visited all 19 feeder schools",
+                                                                 "26 pupils had extra visits"]
