@@ -94,6 +94,8 @@ class DocumentDetail(DocumentOut):
 
 class UploadOut(DocumentOut):
     model_version: str | None = Field(description="The model that made the units' suggestions (None: no model).")
+    warnings: list[str] = Field(default_factory=list, description=(
+        "Units kept but worth a look, each naming the file and line (a line not in English)."))
 
 
 class SuggestionOut(Orm):

@@ -41,6 +41,7 @@ from .codebook import DEFAULT_CODEBOOK, Codebook, load_codebook
 from .embed import Encoder
 from .errors import InputError
 from .frequencies import construct_interval_table, frequency_table, published_table, to_markdown
+from .languages import language_warnings
 from .readers import SUFFIXES, read_document
 from .segment import Segmenter
 from .types import NONE_CODE
@@ -85,6 +86,8 @@ class ReportResult:
     tables: dict[str, str] = field(default_factory=dict)
     """The report's own Table 3 and Table 5 files, made here so that the main process only writes."""
     error: str | None = None
+    warnings: list[str] = field(default_factory=list)
+    """Units kept but worth a look (a line not in English), each naming the file and line."""
 
 
 @dataclass
@@ -144,7 +147,8 @@ class Scorer:
             coded = time.perf_counter()
             tables = table_files(frequency_tables([r["category"] for r in records], [r["section"] for r in records],
                                                   self.codebook))
-            reports.append(ReportResult(job.doc, job.sha256, records=records, tables=tables))
+            warnings = language_warnings(job.doc, document.text, units)
+            reports.append(ReportResult(job.doc, job.sha256, records=records, tables=tables, warnings=warnings))
             seconds["read"] += read - started
             seconds["segment"] += segmented - read
             seconds["classify"] += coded - segmented
@@ -471,7 +475,7 @@ def run_batch(archive: str | Path, out: str | Path, model_dir: str | Path | None
                         _write_text(out / "tables" / "reports" / f"{report.doc}.{name}", text)
                     ledger.add({"key": key, "doc": report.doc, "input_sha256": report.sha256, "scorer": scorer,
                                 "model": version, "backend": backend, "part": f"{key}.parquet",
-                                "units": len(report.records)})
+                                "units": len(report.records), "warnings": report.warnings})
                     scored_units += len(report.records)
                 if progress:
                     progress(finished, len(jobs))
@@ -479,6 +483,7 @@ def run_batch(archive: str | Path, out: str | Path, model_dir: str | Path | None
 
         entries = sorted((ledger.entries[k] for k in done_keys if ledger.done(k)), key=lambda e: e["doc"])
         confusion = json.loads((model_dir / "model.json").read_text(encoding="utf-8")).get("construct_confusion")
+        warnings = [w for entry in entries for w in entry.get("warnings", [])]
         totals = assemble(out, entries, codebook, confusion) if entries else {"units": 0, "coded_units": 0}
         _write_errors(out / "errors.csv", sorted(errors, key=lambda e: e["doc"]))
         finished_at = time.perf_counter()
@@ -491,7 +496,7 @@ def run_batch(archive: str | Path, out: str | Path, model_dir: str | Path | None
             "chunk_size": chunk_size,
             "counts": {"reports_found": len(reports), "reports_in_results": len(entries),
                        "scored_this_run": len(jobs) - len(errors), "already_scored": skipped,
-                       "errors": len(errors), "units": totals["units"], "coded_units": totals["coded_units"],
+                       "errors": len(errors), "warnings": len(warnings), "units": totals["units"], "coded_units": totals["coded_units"],
                        "units_scored_this_run": scored_units},
             "seconds": {"total": round(finished_at - started, 3), "find_and_hash": round(hashed - started, 3),
                         "scoring": round(scoring_seconds, 3), "assembly": round(finished_at - scoring_done, 3),
@@ -499,6 +504,7 @@ def run_batch(archive: str | Path, out: str | Path, model_dir: str | Path | None
             "units_per_second": round(scored_units / scoring_seconds, 1) if scored_units and scoring_seconds else None,
             "peak_rss_mib": {k: round(v, 1) for k, v in _peak_rss_mib().items()},
             "errors": sorted(errors, key=lambda e: e["doc"]),
+            "warnings": warnings,
         }
         _write_text(out / "manifest.json", json.dumps(manifest, indent=2) + "\n")
     return manifest

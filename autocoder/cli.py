@@ -39,17 +39,61 @@ def _write(records: list[dict], output: Path | None) -> None:
 
 
 @app.command()
-def segment(files: Annotated[list[Path], typer.Argument(help="Reports: .txt, .md, .docx, .pdf")],
-            output: OutOption = None) -> None:
-    """Split documents into units of meaning with offsets and sections."""
+def segment(files: Annotated[Optional[list[Path]], typer.Argument(help="Reports: .txt, .md, .docx, .pdf")] = None,
+            output: OutOption = None,
+            evaluate: Annotated[Optional[list[Path]], typer.Option(
+                "--evaluate", help="Instead of segmenting FILES, score the segmenter against a gold: one unit file "
+                                   "per annotator (JSONL: doc, source_file, start, end, text, style, split); "
+                                   "give it once per file.")] = None,
+            split: Annotated[Optional[str], typer.Option(help="With --evaluate: only the gold documents of this "
+                                                              "split (train, test); default: all.")] = None,
+            sections: Annotated[Optional[Path], typer.Option(help="With --evaluate: the sections the gold's "
+                                                                  "headings mean (JSONL: doc, heading, section).")] = None,
+            documents: Annotated[Optional[Path], typer.Option(help="With --evaluate: the folder the gold's "
+                                                                   "source_file paths are relative to (default: the "
+                                                                   "gold file's nearest ancestor holding them).")] = None,
+            json_out: Annotated[Optional[Path], typer.Option("--json", help="With --evaluate: write the figures "
+                                                                            "here too.")] = None) -> None:
+    """Split documents into units of meaning with offsets and sections, or score the segmenter against a gold."""
+    from .errors import InputError
     from .readers import read_document
     from .segment import Segmenter
 
     segmenter = Segmenter()
+    if evaluate:
+        _evaluate_segmenter(segmenter, evaluate, split, sections, documents, json_out)
+        return
+    if not files:
+        raise InputError("give report files to segment, or --evaluate with gold unit files")
+    read = [read_document(path) for path in files]
     records = []
-    for path in track(files, description="segmenting", console=err, disable=len(files) < 2):
-        records += [u.to_dict() for u in segmenter.segment(read_document(path))]
+    segmented = segmenter.segment_many(read)
+    for document, units in track(zip(read, segmented), total=len(read), description="segmenting", console=err,
+                                 disable=len(read) < 2):
+        records += [u.to_dict() for u in units]
+        _warn_languages(document, units)
     _write(records, output)
+
+
+def _warn_languages(document, units) -> None:
+    from .languages import language_warnings
+
+    for warning in language_warnings(document.path or document.id, document.text, units):
+        err.print(f"[yellow]warning:[/yellow] {warning}", highlight=False)
+
+
+def _evaluate_segmenter(segmenter, gold: list[Path], split: str | None, sections: Path | None,
+                        documents: Path | None, json_out: Path | None) -> None:
+    from .errors import InputError
+    from .segment_evaluation import evaluate_segmentation, render_segmentation, write_json
+
+    names = {path.stem: path for path in gold}
+    if len(names) < len(gold):
+        raise InputError("gold files need different names: each file's name (without .jsonl) names its annotator")
+    results = evaluate_segmentation(names, segmenter, split=split, sections_path=sections, documents_root=documents)
+    typer.echo(render_segmentation(results), nl=False)
+    if json_out:
+        write_json(results, json_out)
 
 
 @app.command()
@@ -62,9 +106,10 @@ def code(files: Annotated[list[Path], typer.Argument(help="Reports: .txt, .md, .
     pipeline = Pipeline(model, load_codebook(codebook))
     records = []
     coded = pipeline.code_files(files)
-    for _, units, suggestions in track(coded, total=len(files), description="coding", console=err,
-                                       disable=len(files) < 2):
+    for document, units, suggestions in track(coded, total=len(files), description="coding", console=err,
+                                              disable=len(files) < 2):
         records += [{**u.to_dict(), **s.to_dict()} for u, s in zip(units, suggestions)]
+        _warn_languages(document, units)
     _write(records, output)
 
 
@@ -325,6 +370,8 @@ def batch(archive: Annotated[Path, typer.Argument(help="Folder of reports (.txt,
               f"{counts['units']} units; {counts['errors']} errors", highlight=False)
     for error in manifest["errors"]:
         err.print(f"[yellow]skipped:[/yellow] {error['error']}", highlight=False)
+    for warning in manifest["warnings"]:
+        err.print(f"[yellow]warning:[/yellow] {warning}", highlight=False)
     if not counts["reports_in_results"]:
         raise SystemExit(1)
 

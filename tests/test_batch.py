@@ -300,3 +300,15 @@ def test_one_batch_at_a_time_per_results_folder(archive, tmp_path):
         fcntl.flock(lock, fcntl.LOCK_EX)
         with pytest.raises(InputError, match="another batch is writing to this results folder"):
             run_batch(archive, out, backend=BACKEND, workers=1)
+
+
+def test_a_line_not_in_english_is_kept_and_named_in_the_manifest_also_after_a_resume(tmp_path):
+    archive = tmp_path / "archive"
+    archive.mkdir()
+    (archive / "oak.md").write_text("## Strengths\n- Parents are partners in planning.\n"
+                                    "- يتم دعم التلاميذ بشكل جيد من قبل الموظفين\n", encoding="utf-8")
+    first = run_batch(archive, tmp_path / "out", backend=BACKEND, workers=1)
+    assert first["counts"]["units"] == 2 and first["counts"]["warnings"] == 1
+    assert first["warnings"][0].startswith("oak.md:3: unit in Arabic script")
+    resumed = run_batch(archive, tmp_path / "out", backend=BACKEND, workers=1)
+    assert resumed["counts"]["already_scored"] == 1 and resumed["warnings"] == first["warnings"]

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from autocoder.errors import InputError
 from autocoder.io import read_units
+from autocoder.languages import language_warnings
 from autocoder.readers import SUFFIXES, read_document
 from autocoder.types import Document as LibDocument
 from autocoder.types import Unit as LibUnit
@@ -50,6 +51,8 @@ def _upload(session: Session, context: Context, project: Project, file: UploadFi
         _check_name(session, project, name)
         document, units, refs = parse(saved, name)
         row, unit_rows = store_document(session, context, project, document, filename, str(saved), units, refs)
+        # Lines of an uploaded report; pre-segmented units (refs given) have no lines to name.
+        warnings = language_warnings(filename, document.text, units) if refs is None else []
         session.commit()
     except Exception as exc:
         session.rollback()
@@ -58,7 +61,8 @@ def _upload(session: Session, context: Context, project: Project, file: UploadFi
             raise exc.with_source(filename) from None  # the name the sender knows, not the server's path
         raise
     return UploadOut(id=row.id, name=row.name, filename=row.filename, units=len(unit_rows),
-                     created_at=row.created_at, model_version=project.model_version if unit_rows else None)
+                     created_at=row.created_at, model_version=project.model_version if unit_rows else None,
+                     warnings=warnings)
 
 
 @router.post("/projects/{project_id}/documents", status_code=201, response_model=UploadOut)

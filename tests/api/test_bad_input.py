@@ -115,3 +115,13 @@ def test_a_body_streamed_without_length_is_cut_off_at_the_limit(service):
                                         headers={"content-type": "multipart/form-data; boundary=b"})
     assert response.status_code == 413 and "over the limit" in response.json()["detail"]
     assert stored(service) == before
+
+
+def test_a_line_not_in_english_is_kept_and_named_in_the_upload_response(service):
+    report = "## Strengths\n- Parents are partners in planning.\n- يتم دعم التلاميذ بشكل جيد من قبل الموظفين\n"
+    response = service.as_("rita").post(f"/projects/{service.ids['pid']}/documents",
+                                        files={"file": ("mixed.md", report.encode())})
+    assert response.status_code == 201, response.text
+    assert response.json()["units"] == 2
+    [warning] = response.json()["warnings"]
+    assert warning.startswith("mixed.md:3: unit in Arabic script")
