@@ -47,8 +47,11 @@ def segment(files: Annotated[Optional[list[Path]], typer.Argument(help="Reports:
                                    "give it once per file.")] = None,
             split: Annotated[Optional[str], typer.Option(help="With --evaluate: only the gold documents of this "
                                                               "split (train, test); default: all.")] = None,
-            sections: Annotated[Optional[Path], typer.Option(help="With --evaluate: the sections the gold's "
-                                                                  "headings mean (JSONL: doc, heading, section).")] = None,
+            sections: Annotated[Optional[Path], typer.Option(help="The sections the headings of the gold's "
+                                                                  "documents mean (JSONL: doc, headings); without "
+                                                                  "--evaluate, score only the sections, of the "
+                                                                  "documents it names (doc, source_file, style, "
+                                                                  "headings).")] = None,
             documents: Annotated[Optional[Path], typer.Option(help="With --evaluate: the folder the gold's "
                                                                    "source_file paths are relative to (default: the "
                                                                    "gold file's nearest ancestor holding them).")] = None,
@@ -63,8 +66,16 @@ def segment(files: Annotated[Optional[list[Path]], typer.Argument(help="Reports:
     if evaluate:
         _evaluate_segmenter(segmenter, evaluate, split, sections, documents, json_out)
         return
+    if sections and not files:
+        from .segment_evaluation import evaluate_sections, render_sections, write_json
+
+        results = evaluate_sections(sections, segmenter, documents)
+        typer.echo(render_sections(results), nl=False)
+        if json_out:
+            write_json(results, json_out)
+        return
     if not files:
-        raise InputError("give report files to segment, or --evaluate with gold unit files")
+        raise InputError("give report files to segment, or --evaluate with gold unit files, or --sections")
     read = [read_document(path) for path in files]
     records = []
     segmented = segmenter.segment_many(read)

@@ -5,7 +5,8 @@ markup: markdown (`## Strengths`), bold (`**Strengths**`), numbering (`2. Streng
 colon or qualifier (`Priorities (next 12 months):`). A heading may also open a line of text
 (`Strengths: pupils are known well`). A line the table does not know is still a heading when it looks like
 one: a markdown heading, a short line in capitals, or a short line that a list follows; such a heading starts
-the section of a row it opens or closes with (`Trust-wide strengths`), else ends the current section.
+the section of a row it opens or closes with (`Trust-wide strengths`), else the section its cue words name
+(`heading_cues.tsv`: `Worries`, `Partnerships – GREEN`), else ends the current section.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from pathlib import Path
 from .types import Section
 
 HEADINGS_TABLE = Path(__file__).resolve().parent / "data" / "headings.tsv"
+HEADING_CUES = Path(__file__).resolve().parent / "data" / "heading_cues.tsv"
 NO_SECTION = "none"
 """The table's name for a heading that ends the current section without starting a coded one."""
 MAX_HEADING_WORDS = 8
@@ -66,21 +68,33 @@ def normalise(line: str) -> str:
     return " ".join(text.replace("’", "'").lower().split())
 
 
-@lru_cache(maxsize=1)
-def heading_table() -> dict[str, Section | None]:
-    """Normalised heading -> its section (None: ends the section)."""
+def _read_table(path: Path, key: str) -> dict[str, Section | None]:
+    """A tab-separated table of normalised `key` -> section (the table's "none": None)."""
     table: dict[str, Section | None] = {}
-    with HEADINGS_TABLE.open(encoding="utf-8") as rows:
+    with path.open(encoding="utf-8") as rows:
         for row in csv.DictReader((line for line in rows if not line.startswith("#")), delimiter="\t"):
-            heading = normalise(row["heading"])
-            if heading != row["heading"]:
-                raise ValueError(f"{HEADINGS_TABLE}: {row['heading']!r} is not in normalised form ({heading!r})")
-            table[heading] = None if row["section"] == NO_SECTION else Section(row["section"])
+            text = normalise(row[key])
+            if text != row[key]:
+                raise ValueError(f"{path}: {row[key]!r} is not in normalised form ({text!r})")
+            table[text] = None if row["section"] == NO_SECTION else Section(row["section"])
     return table
 
 
+@lru_cache(maxsize=1)
+def heading_table() -> dict[str, Section | None]:
+    """Normalised heading -> its section (None: ends the section)."""
+    return _read_table(HEADINGS_TABLE, "heading")
+
+
+@lru_cache(maxsize=1)
+def heading_cues() -> dict[str, Section]:
+    """A word or phrase that names a section inside an unknown heading -> that section."""
+    return {cue: section for cue, section in _read_table(HEADING_CUES, "cue").items() if section is not None}
+
+
 def known_heading(line: str) -> Heading | None:
-    """A heading the table knows, as the whole line or opening it; None otherwise."""
+    """A heading the table knows, as the whole line or opening it, or a label opening it that names a section
+    (by its cue words or RAG rating); None otherwise."""
     table = heading_table()
     key = normalise(line)
     if key in table:
@@ -90,18 +104,70 @@ def known_heading(line: str) -> Heading | None:
         key = normalise(inline.group("head"))
         if key in table:
             return Heading(table[key], text_start=inline.end())
+        if (section := unknown_heading_section(key)) is not None:  # "Where we fall short: ..."
+            return Heading(section, text_start=inline.end())
     return None
 
 
-def _section_by_affix(key: str) -> Section | None:
-    """The section of a heading the table does not know that opens or closes with a row of it ("trust-wide
-    strengths", "strengths observed", "priority recommendations"); None when no row fits or rows of different
-    sections do ("strengths and next steps")."""
+def _rows_by_affix(key: str) -> set[Section | None]:
+    """The sections of the table's rows that a heading the table does not know opens or closes with ("trust-wide
+    strengths", "strengths observed", "priority recommendations"; two for "strengths and next steps")."""
     words = key.replace(":", " ").split()
-    fits = {heading_table()[" ".join(part)]
+    return {heading_table()[" ".join(part)]
             for n in range(1, len(words))
             for part in (words[:n], words[-n:]) if " ".join(part) in heading_table()}
-    return fits.pop() if len(fits) == 1 else None
+
+
+_CUE_WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)?")
+
+
+@lru_cache(maxsize=1)
+def _cue_words() -> dict[tuple[str, ...], Section]:
+    return {tuple(_CUE_WORD.findall(cue)): section for cue, section in heading_cues().items()}
+
+
+def _section_by_cues(key: str) -> Section | None:
+    """The one section the cue words of an unknown heading name, longest first ("the good stuff", "for the slt
+    to consider", "less strong areas"); None when it holds none, or names two sections ("strengths and
+    concerns")."""
+    words, vocabulary = _CUE_WORD.findall(key), _cue_words()
+    longest = max(map(len, vocabulary))
+    named, i = set(), 0
+    while i < len(words):
+        n = next((n for n in range(min(longest, len(words) - i), 0, -1) if tuple(words[i:i + n]) in vocabulary), 0)
+        if n:
+            named.add(vocabulary[tuple(words[i:i + n])])
+        i += n or 1
+    return named.pop() if len(named) == 1 else None
+
+
+_RAG_OPENING = re.compile(r"^(?P<rating>[a-z]+(?:\s*/\s*[a-z]+)?)\s*[–—-]")
+_RAG_CLOSING = re.compile(r"[–—-]\s*(?P<rating>[a-z]+(?:\s*/\s*[a-z]+)?)$")
+RAG_RATINGS = {"green": Section.STRENGTH, "red": Section.DEVELOPMENT, "amber": Section.DEVELOPMENT,
+               "amber/red": Section.DEVELOPMENT, "red/amber": Section.DEVELOPMENT, "amber/green": None,
+               "green/amber": None}
+"""A RAG rating opening or closing a heading ("GREEN – secure", "Teaching – AMBER"): green is met, amber and
+red are not, amber with green names no section."""
+
+
+def rag_rating(key: str) -> str | None:
+    """The RAG rating opening or closing a normalised line ("identification, systems – red": "red"), if any."""
+    for form in (_RAG_OPENING, _RAG_CLOSING):
+        found = form.search(key)
+        if found and (rating := found.group("rating").replace(" ", "")) in RAG_RATINGS:
+            return rating
+    return None
+
+
+def unknown_heading_section(key: str) -> Section | None:
+    """The section of a normalised heading the table does not hold: by its RAG rating, by the rows it opens or
+    closes with (none if they differ), else by its cue words."""
+    if (rating := rag_rating(key)) is not None:
+        return RAG_RATINGS[rating]
+    rows = _rows_by_affix(key)
+    if rows:
+        return rows.pop() if len(rows) == 1 else None
+    return _section_by_cues(key)
 
 
 _SECTION_NUMBER = re.compile(r"^\s*(\d{1,2})[.)]\s")
@@ -114,12 +180,16 @@ def _numbers_its_items(line: str, next_line: str) -> bool:
     return bool(section and item) and section.group(1) == item.group(1)
 
 
-def looks_like_heading(line: str, next_line: str | None, standalone: bool = False) -> bool:
+def looks_like_heading(line: str, next_line: str | None, standalone: bool = False, names_a_section: bool = False) -> bool:
     """An unknown heading: a markdown heading, a line in bold, or a short line that is not a sentence or a note
     (no final stop, comma or semicolon) and is in capitals, or stands alone between blank lines, or is followed
     by a list item or a paragraph (a numbered line, by a list item of another kind, "2. Issues raised" then
-    "- ...", or by its own first item, "2. Teaching" then "2.1 ..."). A bracketed qualifier at the end does not
-    count towards its length."""
+    "- ...", or by its own first item, "2. Teaching" then "2.1 ..."; before a paragraph only when it
+    `names_a_section`, "3. Findings: areas for improvement"). A bracketed qualifier at the end does not count
+    towards its length, nor do commas before a RAG rating ("3. Identification, systems – RED"). A row of a table
+    (cells split by tabs) is no heading."""
+    if "\t" in line.strip():
+        return False
     if _MD_HEADING.match(line) or (_BOLD_LINE.match(line) and not _ENDS_SENTENCE.search(line.strip(" *_\n"))):
         return True
     text = line.strip()
@@ -132,17 +202,18 @@ def looks_like_heading(line: str, next_line: str | None, standalone: bool = Fals
         return True
     title_case = all(w[0].isupper() for w in words if len(w) > 3)
     if (not words or len(words) > MAX_HEADING_WORDS or _ENDS_SENTENCE.search(text)
-            or (_NOTE.search(_BRACKETED.sub("", text)) and not title_case) or (BULLET.match(line) and not numbered)):
+            or (_NOTE.search(_BRACKETED.sub("", text)) and not title_case and rag_rating(normalise(line)) is None)
+            or (BULLET.match(line) and not numbered)):
         return False
     if text.upper() == text and sum(len(w) for w in words) >= 4 and not numbered:
         return True
-    if not text[0].isupper() or words[-1].lower() in _LEAD_IN_ENDINGS:
+    if not text[0].isupper() or (words[-1].lower() in _LEAD_IN_ENDINGS and not names_a_section):
         return False
     if next_line is None:
         return False
     if BULLET.match(next_line):
         return not (numbered and _NUMBERED.match(next_line))
-    return not numbered and (standalone or len(_WORD.findall(next_line)) >= PARAGRAPH_WORDS)
+    return (not numbered or names_a_section) and (standalone or len(_WORD.findall(next_line)) >= PARAGRAPH_WORDS)
 
 
 def looks_like_title(line: str) -> bool:
@@ -180,6 +251,7 @@ def classify_heading(line: str, next_line: str | None = None, standalone: bool =
         return known  # at any length: a paragraph may open with its section's label ("Concerns: The centre ...")
     if len(line) > 200:
         return None
-    if not looks_like_heading(line, next_line, standalone):
+    section = unknown_heading_section(normalise(line))
+    if not looks_like_heading(line, next_line, standalone, names_a_section=section is not None):
         return None
-    return Heading(_section_by_affix(normalise(line)))
+    return Heading(section)

@@ -199,12 +199,43 @@ def render_segmentation(results: dict) -> str:
                          f"{_percent(pair['second_matched'])} | {alpha} |")
     sections = {style: e["sections"] for style, e in results["styles"].items() if "sections" in e}
     if sections:
-        lines += ["", "| style | units under a heading with a section | right section | units under a heading without "
-                  "one | given a section |", "|---|---|---|---|---|"]
-        for style, figures in sections.items():
-            lines.append(f"| {style} | {figures['units_under_a_known_section']} | {_percent(figures['accuracy'])} | "
-                         f"{figures['units_under_no_section']} | {figures['given_a_section']} |")
+        lines += ["", *_section_table(sections)]
     return "\n".join(lines) + "\n"
+
+
+def _section_table(sections: Mapping[str, dict]) -> list[str]:
+    lines = ["| style | units under a heading with a section | right section | units under a heading without one | "
+             "given a section |", "|---|---|---|---|---|"]
+    for style, figures in sections.items():
+        lines.append(f"| {style} | {figures['units_under_a_known_section']} | {_percent(figures['accuracy'])} | "
+                     f"{figures['units_under_no_section']} | {figures['given_a_section']} |")
+    return lines
+
+
+def evaluate_sections(sections_path: Path, segmenter: Segmenter, documents_root: Path | None = None) -> dict:
+    """Section figures alone, per style, for documents whose headings' sections are known but whose units are not
+    (JSONL: doc, source_file, style, headings): a check of heading detection on documents of a team's own."""
+    records = [record for _, record in read_records(sections_path)]
+    headings = read_heading_sections(sections_path)
+    documents, styles = {}, {}
+    for record in records:
+        if "source_file" not in record:
+            raise InputError(f"document {record.get('doc')!r} has no source_file", source=str(sections_path))
+        folder = documents_root or _documents_root(sections_path, record["source_file"])
+        doc = str(record["doc"])
+        documents[doc] = read_document(folder / record["source_file"], doc_id=doc)
+        styles[doc] = record.get("style") or "unknown"
+    names = sorted(documents)
+    segmented = dict(zip(names, segmenter.segment_many(documents[d] for d in names)))
+    positions = {doc: heading_positions(documents[doc].text, headings[doc]) for doc in names}
+    return {"documents": len(names), "styles": {
+        style: section_figures((u for d in names if style in (ALL_STYLES, styles[d]) for u in segmented[d]), positions)
+        for style in [ALL_STYLES, *sorted(set(styles.values()))]}}
+
+
+def render_sections(results: dict) -> str:
+    return "\n".join([f"Sections of the segmenter's units ({results['documents']} documents)", "",
+                      *_section_table(results["styles"])]) + "\n"
 
 
 def write_json(results: dict, path: Path) -> None:

@@ -5,7 +5,7 @@ from autocoder.corpus import read_source, source_documents
 from autocoder.languages import language_warnings
 from autocoder.readers import read_document
 from autocoder.segment import Segmenter, SegmenterConfig, safe_pieces
-from autocoder.sections import Heading, classify_heading, heading_table, normalise
+from autocoder.sections import RAG_RATINGS, Heading, classify_heading, heading_cues, heading_table, normalise
 from autocoder.types import Document, Section
 
 from .documents import write_docx, write_pdf
@@ -128,6 +128,77 @@ def test_every_row_of_the_heading_table_has_a_variant_above():
     assert set(heading_table()) == {row for _, row, _ in HEADING_VARIANTS}
 
 
+HEADING_CUES = [  # (an unknown heading, the cue in it, its section): one example per row of heading_cues.tsv
+    ("## Where we are strong", "strong", Section.STRENGTH), ("Strongest practice", "strongest", Section.STRENGTH),
+    ("Whole-school strengths noted", "strengths", Section.STRENGTH), ("The good stuff", "good", Section.STRENGTH),
+    ("**Positive practice**", "positive", Section.STRENGTH), ("### Positives", "positives", Section.STRENGTH),
+    ("Successes this year", "successes", Section.STRENGTH), ("Things to celebrate", "celebrate", Section.STRENGTH),
+    ("Celebrating inclusion", "celebrating", Section.STRENGTH), ("Visit highlights", "highlights", Section.STRENGTH),
+    ("Praise from families", "praise", Section.STRENGTH), ("## Going well so far", "going well", Section.STRENGTH),
+    ("What went well overall", "went well", Section.STRENGTH), ("Practice working well", "working well", Section.STRENGTH),
+    ("### What's working", "what's working", Section.STRENGTH), ("What is working for pupils", "what is working", Section.STRENGTH),
+    ("Well done", "well done", Section.STRENGTH),
+    ("Our main concern", "concern", Section.DEVELOPMENT), ("Reviewer concerns", "concerns", Section.DEVELOPMENT),
+    ("One worry", "worry", Section.DEVELOPMENT), ("Worries", "worries", Section.DEVELOPMENT),
+    ("A weakness", "weakness", Section.DEVELOPMENT), ("Weaknesses found", "weaknesses", Section.DEVELOPMENT),
+    ("3. Issues raised", "issues", Section.DEVELOPMENT), ("Current challenges faced", "challenges", Section.DEVELOPMENT),
+    ("Risks to provision", "risks", Section.DEVELOPMENT), ("### Red flags", "flags", Section.DEVELOPMENT),
+    ("Gaps in provision", "gaps", Section.DEVELOPMENT), ("Room for improvement", "improvement", Section.DEVELOPMENT),
+    ("Improvements needed", "improvements", Section.DEVELOPMENT), ("What to improve", "to improve", Section.DEVELOPMENT),
+    ("It would be even better", "even better", Section.DEVELOPMENT), ("Less strong areas", "less strong", Section.DEVELOPMENT),
+    ("Not yet secure", "not yet", Section.DEVELOPMENT),
+    ("To work on this term", "to work on", Section.DEVELOPMENT), ("EBI from the visit", "ebi", Section.DEVELOPMENT),
+    ("What we recommend", "recommend", Section.RECOMMENDATION), ("Recommended for the governors", "recommended", Section.RECOMMENDATION),
+    ("Our recommendations in brief", "recommendations", Section.RECOMMENDATION),
+    ("Action for the SLT", "action", Section.RECOMMENDATION), ("Early actions for leaders", "actions", Section.RECOMMENDATION),
+    ("Our top priority", "priority", Section.RECOMMENDATION), ("Shared priorities now", "priorities", Section.RECOMMENDATION),
+    ("For the SLT to consider", "consider", Section.RECOMMENDATION), ("Reviewer suggestions", "suggestions", Section.RECOMMENDATION),
+    ("Suggested steps", "suggested", Section.RECOMMENDATION), ("Targets for spring", "targets", Section.RECOMMENDATION),
+    ("To do before March", "to do", Section.RECOMMENDATION), ("The way forward", "way forward", Section.RECOMMENDATION),
+    ("Going forward", "going forward", Section.RECOMMENDATION), ("What I'd do next", "do next", Section.RECOMMENDATION),
+    ("## What next for us", "what next", Section.RECOMMENDATION),
+]
+
+
+@pytest.mark.parametrize("line, cue, section", HEADING_CUES)
+def test_an_unknown_heading_takes_the_section_its_cue_words_name(line, cue, section):
+    assert normalise(line) not in heading_table() and cue in normalise(line)
+    assert classify_heading(line, "- an item follows") == Heading(section)
+
+
+def test_every_cue_has_an_example_above():
+    assert set(heading_cues()) == {cue for _, cue, _ in HEADING_CUES}
+
+
+@pytest.mark.parametrize("line, section", [
+    ("Working with parents and pupils", None), ("**Westbury Green**", None), ("Leadership and vision", None),
+    ("**Section E: Outcomes and barriers**", None), ("7. Families, pupils and next steps after the PRU", None),
+    ("Strengths and concerns", None), ("Good practice, and actions", None),
+    ("3. Identification, systems, statutory – RED", Section.DEVELOPMENT),
+    ("2. Teaching + curriculum – AMBER/RED", Section.DEVELOPMENT), ("5. Partnerships – GREEN", Section.STRENGTH),
+    ("1. Leadership + vision – AMBER", Section.DEVELOPMENT), ("Outcomes - amber / green", None),
+    ("GREEN – secure, keep doing", Section.STRENGTH), ("RED – urgent", Section.DEVELOPMENT),
+    ("Strengths to build on", Section.STRENGTH), ("Leaders should focus on", None),
+])
+def test_topics_cues_of_two_sections_and_rag_ratings(line, section):
+    heading = classify_heading(line, "- an item follows")
+    assert (heading.section if heading else None) is section
+    assert set(RAG_RATINGS.values()) == {*Section, None} - {Section.RECOMMENDATION}
+
+
+def test_a_numbered_heading_before_a_paragraph_needs_to_name_its_section(segmenter):
+    paragraph = "Leaders know the pupils well and staff described a clear plan for each of them, reviewed every term."
+    text = f"2. Findings: strengths\n\n{paragraph}\n\n3. Findings\n\n{paragraph}\n"
+    units = segmenter.segment(Document("d", text))
+    assert [(u.text, u.section) for u in units] == [(paragraph, "strength"), (paragraph, "strength")]
+
+
+def test_a_table_header_row_under_a_heading_keeps_its_section(segmenter):
+    text = "### Suggested actions\n\nAction\tLead\tBy when\nWrite a transition plan for every leaver\tSENDCo\tMay\n"
+    units = segmenter.segment(Document("d", text))
+    assert ("Write a transition plan for every leaver", "recommendation") in [(u.text, u.section) for u in units]
+
+
 LONG_PARAGRAPH = ("Reintegration into mainstream school is the stated aim for every pupil in key stage 3, yet only three "
                   "returned last year, and several arrived without their plans or their most recent annual review, "
                   "so staff spent their first weeks finding out what the previous school already knew.")
@@ -139,6 +210,9 @@ LONG_PARAGRAPH = ("Reintegration into mainstream school is the stated aim for ev
     ("Next steps - review the offer for pupils with autism.", None, None),
     ("Actions agreed: the SENCo to meet parents termly.", Section.RECOMMENDATION, "the SENCo to meet parents termly."),
     ("Concerns: " + LONG_PARAGRAPH, Section.DEVELOPMENT, LONG_PARAGRAPH),
+    ("Where we are strong: every class has a visual timetable.", Section.STRENGTH, "every class has a visual timetable."),
+    ("What we will do next: trial a quieter sitting.", Section.RECOMMENDATION, "trial a quieter sitting."),
+    ("Must do: meet the family this week.", None, None),
 ])
 def test_a_heading_may_open_a_line_of_text(line, section, text):
     heading = classify_heading(line)
