@@ -50,9 +50,9 @@ def rows(part: str, f) -> list[tuple[str, str, str]]:
                   ("soak", "RSS by tenth of the run (MB)", " → ".join(f"{v:.0f}" for v in f["rss_by_tenth_mb"]))]
         if "rss_second_half_rise_mb" in f:
             retraining = f["retraining"]
-            bound = f.get("encoder_cache_texts")
+            settings = ", ".join(f"{k}={v}" for k, v in f.get("settings", {}).items())
             soaked += [("soak", "RSS rise over the second half", f"{f['rss_second_half_rise_mb']:+.1f} MB"
-                        + (f" (encoder cache bound: {bound} texts)" if bound else "")),
+                        + (f" ({settings})" if settings else "")),
                        ("soak", "retraining during the run", f"{retraining.get('status')} in "
                         f"{retraining.get('seconds')} s, made active: {retraining.get('activated') == 200}")]
         return soaked
@@ -116,7 +116,7 @@ def run_part(part: str, args, postgres) -> dict | list:
     if part == "fuzz":
         return module.run(max_examples=args.fuzz_examples)
     if part == "soak":
-        return module.run(args.soak, encoder_cache_texts=args.soak_encoder_cache_texts)
+        return module.run(args.soak, settings=dict(setting.split("=", 1) for setting in args.soak_setting))
     return module.run()
 
 
@@ -137,8 +137,8 @@ def previous() -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--soak", type=float, default=20.0, help="soak duration in seconds")
-    parser.add_argument("--soak-encoder-cache-texts", type=int, default=None,
-                        help="the soaked server's bound on cached embeddings (default: the service's default)")
+    parser.add_argument("--soak-setting", action="append", default=[], metavar="NAME=VALUE",
+                        help="a setting of the soaked server, e.g. AUTOCODER_SQLITE_CACHE_KIB=256 (repeatable)")
     parser.add_argument("--fuzz-examples", type=int, default=10, help="examples per operation and generation mode")
     parser.add_argument("--reviewers", type=int, default=8)
     parser.add_argument("--decisions-each", type=int, default=25)
@@ -150,8 +150,9 @@ def main() -> None:
     unknown = set(args.parts) - set(PARTS)
     if unknown:
         parser.error(f"unknown parts: {', '.join(sorted(unknown))}")
-    command = " ".join(f"--{k.replace('_', '-')} {','.join(v) if isinstance(v, list) else v}"
-                       for k, v in vars(args).items() if k != "no_postgres")
+    command = " ".join(f"--{k.replace('_', '-')} {','.join(v)}" if k == "parts" else
+                       " ".join(f"--{k.replace('_', '-')} {item}" for item in v) if isinstance(v, list) else
+                       f"--{k.replace('_', '-')} {v}" for k, v in vars(args).items() if k != "no_postgres" and v != [])
     figures = previous()
     with ExitStack() as stack:
         needs_postgres = not args.no_postgres and NEEDS_POSTGRES & set(args.parts)

@@ -42,15 +42,13 @@ MAX_REQUESTS_PER_SECOND = 1000
 
 def run(seconds: float, database_url: str | None = None, model_dir: Path | None = None,
         warmup: float | None = None, clients: int = 4, random_seed: int = 0,
-        encoder_cache_texts: int | None = None) -> dict:
+        settings: dict[str, str] | None = None) -> dict:
     """Soak a fresh server on `database_url` (None: SQLite) for `seconds` after a warm-up (default: a quarter
-    of `seconds`, between 5 and 30 s), with `clients` concurrent clients. `encoder_cache_texts`: the server's
-    bound on cached embeddings (None: its default); every upload brings new texts, so a bound the run fills
-    shows memory levelling off where the default bound (~30 MB) would still be filling at the end."""
+    of `seconds`, between 5 and 30 s), with `clients` concurrent clients. `settings`: the server's own settings
+    (`AUTOCODER_*` variables, e.g. its memory bounds), recorded with the figures."""
     warmup = min(30.0, max(5.0, seconds / 4)) if warmup is None else warmup
     with tempfile.TemporaryDirectory(prefix="autocoder-soak-") as scratch, \
-            Server(Path(scratch) / "data", database_url, model_dir, environment=None if encoder_cache_texts is None
-                   else {"AUTOCODER_ENCODER_CACHE_TEXTS": str(encoder_cache_texts)}) as server:
+            Server(Path(scratch) / "data", database_url, model_dir, environment=settings) as server:
         server.start()
         seeded = seed(server, reviewers=clients, reports=2, name="soak")
         process = psutil.Process(server.pid)
@@ -72,7 +70,8 @@ def run(seconds: float, database_url: str | None = None, model_dir: Path | None 
         requests, errors = (now - then for now, then in zip(traffic.snapshot(), counted_at_warmup))
         rss_start, rss_end = (statistics.median(s[0] for s in part) for part in (samples[:3], samples[-3:]))
         fds_start, fds_end = (int(statistics.median(s[1] for s in part)) for part in (samples[:3], samples[-3:]))
-        return {"backend": server.backend, "seconds": seconds, "encoder_cache_texts": encoder_cache_texts, "warmup_s": warmup, "requests": requests,
+        return {"backend": server.backend, "seconds": seconds, "settings": dict(settings or {}),
+                "warmup_s": warmup, "requests": requests,
                 "errors": errors, "requests_per_s": round(requests / seconds, 1),
                 "rss_start_mb": round(rss_start, 1), "rss_end_mb": round(rss_end, 1),
                 "rss_drift_mb": round(rss_end - rss_start, 1), "rss_peak_mb": round(max(s[0] for s in samples), 1),
