@@ -36,8 +36,8 @@ import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
 from .backends import BACKENDS, atomic_write
-from .classify import CodebookClassifier, encoder_path, with_context
-from .codebook import DEFAULT_CODEBOOK, Codebook, load_codebook
+from .classify import CodebookClassifier, encoder_path, model_codebook_path, with_context
+from .codebook import Codebook, load_codebook
 from .embed import Encoder
 from .errors import InputError
 from .frequencies import construct_interval_table, frequency_table, published_table, to_markdown
@@ -311,8 +311,9 @@ def _executor(stack: ExitStack, engine: str, workers: int, scheduler: str | None
 # --- outputs ----------------------------------------------------------------------------------------------
 
 def frequency_tables(codes: list, sections: list, codebook: Codebook) -> dict[str, pd.DataFrame]:
-    """Table 3 and Table 5 of coded units, split by report section."""
-    return {name: frequency_table(codes, codebook, level, groups=sections) for name, level in LEVELS.items()}
+    """Table 3 and (for a codebook with constructs) Table 5 of coded units, split by report section."""
+    return {name: frequency_table(codes, codebook, level, groups=sections) for name, level in LEVELS.items()
+            if level == "category" or codebook.constructs}
 
 
 def table_files(tables: dict[str, pd.DataFrame]) -> dict[str, str]:
@@ -368,12 +369,14 @@ def assemble(out: Path, entries: list[dict], codebook: Codebook, confusion: dict
     tables = frequency_tables([c for _, c in pairs], [s for s, _ in pairs], codebook)
     for name, text in table_files(tables).items():
         _write_text(out / "tables" / name, text)
-    construct_chart(tables["table5"], codebook, out / "constructs.png")
-    intervals = construct_interval_table(per_report, codebook, confusion)
-    for name, text in table_files({"table5_intervals": intervals}).items():
-        _write_text(out / "tables" / name, text)
-    return {"units": sum(counts.values()), "coded_units": sum(n for (_, c), n in counts.items() if c),
-            "table5_intervals": intervals.attrs["method"]}
+    totals = {"units": sum(counts.values()), "coded_units": sum(n for (_, c), n in counts.items() if c)}
+    if "table5" in tables:
+        construct_chart(tables["table5"], codebook, out / "constructs.png")
+        intervals = construct_interval_table(per_report, codebook, confusion)
+        for name, text in table_files({"table5_intervals": intervals}).items():
+            _write_text(out / "tables" / name, text)
+        totals["table5_intervals"] = intervals.attrs["method"]
+    return totals
 
 
 def _write_errors(path: Path, errors: list[dict]) -> None:
@@ -419,7 +422,7 @@ def run_batch(archive: str | Path, out: str | Path, model_dir: str | Path | None
         raise InputError(f"no reports ({', '.join(SUFFIXES)}) in the archive folder", source=str(archive))
 
     model_dir = Path(model_dir or DEFAULT_MODEL)
-    codebook_path = Path(codebook_path or DEFAULT_CODEBOOK)
+    codebook_path = Path(codebook_path or model_codebook_path(model_dir))
     codebook = load_codebook(codebook_path)
     version = CodebookClassifier.load(model_dir, codebook=codebook).version
     codebook_sha = _file_sha256(codebook_path)

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from autocoder.errors import InputError
 
-from .. import refi
+from autocoder import refi
 from ..audit import record
 from ..auth import ANYONE, STAFF, current_user, project_access, require
 from ..coding import create_project, default_codebook, project_codebook

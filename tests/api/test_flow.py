@@ -12,7 +12,7 @@ import pytest
 from lxml import etree
 
 from api.orm import Job
-from api.refi import SCHEMAS
+from autocoder.refi import SCHEMAS
 from autocoder.agreement import agreement
 from autocoder.codebook import load_codebook
 from autocoder.frequencies import frequency_table
