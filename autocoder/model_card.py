@@ -41,8 +41,8 @@ def _kappa_cell(report: dict | None) -> str:
 
 
 def _summary_row(name: str, result: dict) -> str:
-    return (f"| {name} | {result['n']} | {_kappa_cell(result.get('category'))} | {_kappa_cell(result.get('construct'))} | "
-            f"{result['abstention_rate']:.1%} |")
+    construct = f" {_kappa_cell(result['construct'])} |" if "construct" in result else ""
+    return f"| {name} | {result['n']} | {_kappa_cell(result.get('category'))} |{construct} {result['abstention_rate']:.1%} |"
 
 
 def _precision_point(threshold: dict) -> str:
@@ -164,7 +164,8 @@ def render_model_card(model: CodebookClassifier, results: dict, codebook: Codebo
         "",
         "## Agreement with human codes", "",
         f"Cohen's kappa with 95% bootstrap intervals; an abstention counts as NONE. {levels}", "",
-        "| data | units | category kappa | construct kappa | no category suggested |", "|---|---|---|---|---|",
+        *(["| data | units | category kappa | construct kappa | no category suggested |", "|---|---|---|---|---|"]
+          if codebook.constructs else ["| data | units | category kappa | no category suggested |", "|---|---|---|---|"]),
         _summary_row(f"train, {results['folds']}-fold CV grouped by document", results["cross_validation"]),
     ]
     for name, result in results["held_out"].items():
