@@ -9,9 +9,9 @@ from fastapi.responses import Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from autocoder import refi
 from autocoder.errors import InputError
 
-from autocoder import refi
 from ..audit import record
 from ..auth import ANYONE, STAFF, current_user, project_access, require
 from ..coding import create_project, project_codebook
