@@ -8,8 +8,8 @@ duplicating a unit. The archive's outputs (units, tables, chart, manifest) are a
 end, in path order, so they are the same whatever ran the scoring: one process, a local pool of processes, or a
 Dask cluster.
 
-Scoring composes the library: `read_document`, `Segmenter`, `CodebookClassifier.suggest` over `with_context`
-inputs, `frequency_table`. Memory is bounded: reports are read, scored and written a chunk at a time, and the
+Scoring composes the library: `read_document`, `autocoder.Pipeline` (segmenting, and suggesting with each unit's
+neighbours), `frequency_table`. Memory is bounded: reports are read, scored and written a chunk at a time, and the
 outputs are streamed from the parts one report at a time.
 """
 
@@ -36,13 +36,13 @@ import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
 from .backends import BACKENDS, atomic_write
-from .classify import CodebookClassifier, encoder_path, model_codebook_path, with_context
+from .classify import CodebookClassifier, encoder_path, model_codebook_path
 from .codebook import Codebook, load_codebook
 from .embed import Encoder
 from .errors import InputError
 from .frequencies import construct_interval_table, frequency_table, published_table, to_markdown
+from .pipeline import DEFAULT_MODEL, Pipeline
 from .readers import SUFFIXES, read_document
-from .segment import Segmenter
 from .types import NONE_CODE
 
 ENGINES = ("local", "dask")
@@ -118,8 +118,7 @@ class Scorer:
         # pypdf logs the damage it works around, once per file; what could not be read is in errors.csv.
         logging.getLogger("pypdf").setLevel(logging.ERROR)
         self.codebook = load_codebook(config.codebook_path)
-        self.classifier = CodebookClassifier.load(config.model_dir, codebook=self.codebook)
-        self.segmenter = Segmenter()
+        self.pipeline = Pipeline.load(config.model_dir, self.codebook)
         self.encoder_path = encoder_path(config.model_dir)
         self.embedder = _embedding_model(self.encoder_path, config.backend, config.threads)
         self.batch_size = encode_batch_size(config.backend)
@@ -132,7 +131,7 @@ class Scorer:
             try:
                 document = read_document(job.path, doc_id=job.doc)
                 read = time.perf_counter()
-                units = self.segmenter.segment(document)
+                units = self.pipeline.segment(document)
             except InputError as exc:
                 reports.append(ReportResult(job.doc, job.sha256, error=str(exc)))
                 continue
@@ -158,9 +157,10 @@ class Scorer:
         results would differ between a clean run, a resumed one and a distributed one."""
         if not units:
             return []
-        self.classifier.set_params(encoder=Encoder(self.encoder_path, model=self.embedder, batch_size=self.batch_size))
+        self.pipeline.model.set_params(encoder=Encoder(self.encoder_path, model=self.embedder,
+                                                       batch_size=self.batch_size))
         records = []
-        for unit, suggestion in zip(units, self.classifier.suggest(with_context(units))):
+        for unit, suggestion in zip(units, self.pipeline.suggest(units)):
             coded = suggestion.to_dict()
             records.append({**unit.to_dict(), **coded, "ranked": json.dumps(coded["ranked"]), "input_sha256": sha256})
         return records
@@ -403,8 +403,6 @@ def run_batch(archive: str | Path, out: str | Path, model_dir: str | Path | None
     implies "dask").
     `progress(done, pending)` is called as reports finish.
     """
-    from .pipeline import DEFAULT_MODEL
-
     started = time.perf_counter()
     archive, out = Path(archive), Path(out)
     engine = "dask" if scheduler else engine
