@@ -343,8 +343,8 @@ def export_corpus(output: Annotated[Path, typer.Option("--output", "-o", help="T
                   split: Annotated[str, typer.Option(help="Corpus split: train, test_synthetic, …")] = "train",
                   coder: Annotated[str, typer.Option(help=(
                       "Whose codes: category (adjudicated), annotator_1 or annotator_2."))] = "category") -> None:
-    """The corpus's synthetic reports of a split with one coder's codes, as a REFI-QDA project (.qdpx): an
-    NVivo-style project to try `train`, `evaluate` and `agreement` on."""
+    """The corpus's documents of a split (synthetic reports and register documents) with one coder's codes, as a
+    REFI-QDA project (.qdpx): an NVivo-style project to try `train`, `evaluate` and `agreement` on."""
     from .codebook import load_codebook
     from .corpus import local_documents
     from .errors import InputError
