@@ -134,6 +134,11 @@ def test_a_codebook_of_our_own_through_train_code_batch_and_serve(tmp_path):
         "-o", tmp_path / "model")
     card = (tmp_path / "model" / "MODEL_CARD.md").read_text()
     assert "5 categories, 0 constructs" in card and "construct" not in card.split("## Agreement")[1]
+    # no constructs, so no Table 5 to correct: the model keeps no construct confusion, intervals are refused
+    assert "construct_confusion" not in json.loads((tmp_path / "model" / "model.json").read_text())
+    refused = run("frequencies", tmp_path / "coded.jsonl", "--codebook", tmp_path / "mine.json", "--level",
+                  "construct", "--intervals", check=False)
+    assert refused.returncode == 2 and "has no constructs" in refused.stderr and "Traceback" not in refused.stderr
 
     def codes_in(records, *fields) -> set:
         return {r[f] for r in records for f in fields if r[f]} | {c for r in records for c, _ in r.get("ranked", [])}
