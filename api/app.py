@@ -10,7 +10,6 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from autocoder.classify import CodebookClassifier
-from autocoder.codebook import load_codebook
 
 from .coding import remove_orphan_uploads
 from .context import Context
@@ -33,9 +32,9 @@ decisions, on projects they are assigned to). Admins can do what researchers can
 """
 
 
-def register_initial_model(session: Session, model_dir) -> str:
-    """The model the service starts with, as a model version (the default codebook's)."""
-    classifier = CodebookClassifier.load(model_dir, codebook=load_codebook(), encoder=shared_encoder())
+def register_initial_model(session: Session, model_dir) -> CodebookClassifier:
+    """The model the service starts with (with its own codebook), registered as a model version."""
+    classifier = CodebookClassifier.load(model_dir, encoder=shared_encoder())
     path = str(model_dir.resolve())
     row = session.get(ModelVersion, classifier.version)
     if row is None:
@@ -44,7 +43,7 @@ def register_initial_model(session: Session, model_dir) -> str:
     elif row.origin == "initial":
         row.path = path  # the same weights may have moved with the checkout
     session.commit()
-    return classifier.version
+    return classifier
 
 
 def fail_interrupted_jobs(session: Session) -> None:
@@ -69,12 +68,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         for folder in remove_orphan_uploads(session, settings.uploads_dir):
             log.warning("removed an upload no document refers to (the service stopped while storing it)",
                         extra={"path": str(folder)})
-    context = Context(settings, engine, sessions, models, initial_model,
+    context = Context(settings, engine, sessions, models, initial_model.version, initial_model.codebook.to_dict(),
                       SignInLimiter(settings.signin_clients, settings.signin_free_failures))
     if settings.demo:
-        from .demo import load_demo
+        from .demo import demo_sign_in, load_demo
 
         load_demo(context)
+        context.demo_tokens = demo_sign_in(context)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ctypes
+from pathlib import Path
 
 from .settings import Settings
 
@@ -23,16 +24,26 @@ def limit_malloc_arenas(arenas: int) -> None:
     libc.mallopt(M_ARENA_MAX, arenas)
 
 
-def serve(host: str, port: int, demo: bool) -> None:
+def serve(host: str, port: int, demo: bool, model_dir: Path | None = None) -> None:
     import uvicorn
 
     from . import logs
     from .app import create_app
+    from .demo import sign_in_links
 
-    settings = Settings.from_env(demo=demo)
+    settings = Settings.from_env(demo=demo, model_dir=model_dir)
     limit_malloc_arenas(settings.malloc_arenas)
     logs.configure()
     app = create_app(settings)
+    # where to go, on the console (stdout), not in the JSON logs on stderr
+    base = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"
+    tokens = app.state.context.demo_tokens
+    if tokens:
+        print("The review page, signed in (links valid for 7 days; a restart prints new ones):",
+              *sign_in_links(base, tokens), sep="\n", flush=True)
+    else:
+        print(f"The review page: {base}/review (sign in with a token: `autocoder create-admin NAME` prints one)",
+              flush=True)
     uvicorn.run(app, host=host, port=port, log_config=None, proxy_headers=False)
 
 

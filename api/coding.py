@@ -19,12 +19,11 @@ from autocoder.types import Unit as LibUnit
 
 from .context import Context
 from .errors import Conflict
-from .modelstore import shared_segmenter
 from .orm import Document, ModelVersion, Project, Suggestion, Unit
 
 
 def default_codebook() -> dict:
-    """The paper's codebook, as stored with a project."""
+    """The paper's codebook, as stored with the demo project."""
     return json.loads(DEFAULT_CODEBOOK.read_text(encoding="utf-8"))
 
 
@@ -49,7 +48,7 @@ def project_codebook(project: Project) -> Codebook:
 
 def segment(context: Context, document: LibDocument) -> list[LibUnit]:
     with context.models.compute:
-        return shared_segmenter().segment(document)
+        return context.models.segmenting.segment(document)
 
 
 def store_document(session: Session, context: Context, project: Project, document: LibDocument, filename: str,
@@ -86,13 +85,14 @@ def remove_orphan_uploads(session: Session, uploads_dir: Path) -> list[Path]:
     return orphans
 
 
-def classifier_inputs(units: list[Unit]) -> list[dict]:
-    """What the classifier sees of stored units: text, section and the text of their neighbours."""
-    ordered = sorted(range(len(units)), key=lambda i: (units[i].document_id, units[i].position))
-    inputs = with_context([LibUnit(str(units[i].document_id), units[i].start, units[i].end, units[i].text,
-                                   units[i].section) for i in ordered])
-    by_position = dict(zip(ordered, inputs))
-    return [by_position[i] for i in range(len(units))]
+def library_unit(unit: Unit) -> LibUnit:
+    """A stored unit as the library's: its document is the stored document's id."""
+    return LibUnit(str(unit.document_id), unit.start, unit.end, unit.text, unit.section)
+
+
+def training_inputs(units: list[Unit]) -> list[dict]:
+    """Stored units in document order as the classifier is trained on them: text, section, neighbours' text."""
+    return with_context([library_unit(u) for u in units])
 
 
 def suggest(session: Session, context: Context, project: Project, units: list[Unit]) -> str | None:
@@ -100,9 +100,9 @@ def suggest(session: Session, context: Context, project: Project, units: list[Un
     if project.model_version is None or not units:
         return None
     version = session.get(ModelVersion, project.model_version)
-    classifier = context.models.classifier(version.version, version.path, project_codebook(project))
+    pipeline = context.models.pipeline(version.version, version.path, project_codebook(project))
     with context.models.compute:
-        suggestions = classifier.suggest(classifier_inputs(units))
+        suggestions = pipeline.suggest([library_unit(u) for u in units])
     rows = [Suggestion(unit_id=u.id, category=s.category, construct=s.construct, confidence=s.confidence,
                        ranked=[[c, round(p, 4)] for c, p in s.ranked], model_version=version.version)
             for u, s in zip(units, suggestions)]

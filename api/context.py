@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -20,4 +20,8 @@ class Context:
     models: ModelStore
     initial_model: str
     """The version of the model the service was started with: new projects with its codebook use it."""
+    initial_codebook: dict
+    """That model's codebook: a new project's unless it brings its own."""
     signin: SignInLimiter
+    demo_tokens: dict[str, str] = field(default_factory=dict)
+    """With `--demo`: a sign-in token per demo user, made at start."""

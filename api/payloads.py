@@ -64,7 +64,7 @@ class TokenOut(BaseModel):
 
 class ProjectIn(BaseModel):
     name: Name
-    codebook: dict | None = Field(None, description="A codebook in the library's JSON form; the paper's if omitted.")
+    codebook: dict | None = Field(None, description="A codebook in the library's JSON form; default: the codebook of the model the service was started with.")
 
 
 class ProjectOut(Orm):
@@ -168,6 +168,24 @@ class ModelOut(Orm):
     project_id: int | None
     train_units: int | None
     created_at: UTC
+
+
+class HeldOutOut(BaseModel):
+    """A retrained version's agreement with the reviewers on the reviewed units held out of its training."""
+
+    units: int
+    documents: int
+    category_kappa: float | None
+    construct_kappa: float | None
+    previous_version: str | None
+    """The project's active model when this one was trained, scored on the same units."""
+    previous_category_kappa: float | None
+    previous_construct_kappa: float | None
+
+
+class ProjectModelOut(ModelOut):
+    active: bool
+    held_out: HeldOutOut | None
 
 
 class ActivateIn(BaseModel):

@@ -43,7 +43,8 @@ class Settings:
     encoder_cache_texts: int = CACHE_TEXTS
     """Embeddings of unit texts kept (1.5 KB each), the least recently used dropped first."""
     models_in_memory: int = 3
-    """Classifiers (model versions) kept loaded, the least recently used dropped first (~1 MB each)."""
+    """Model versions kept loaded (each a pipeline round its classifier), the least recently used dropped first
+    (~1 MB each)."""
     sqlite_cache_kib: int = 2048
     """SQLite page cache per connection (SQLite's own default, made explicit)."""
     signin_clients: int = 10_000

@@ -1,12 +1,15 @@
 """Agreement between two codings of the same units: kappa, alpha, percent agreement, confusion.
 
 Per-category kappa is one-vs-rest (the unit is coded to the category or not by each coder), as
-NVivo's coding comparison reports it. Every figure is given at category and at construct level.
+NVivo's coding comparison reports it. Every figure is given at category and, when the codebook has
+constructs, at construct level. `character_agreement` gives NVivo's own unit of comparison for two coders'
+selections in the same documents: per code, one-vs-rest over every character (coded to the code or not by
+each coder), all the documents' characters pooled.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import krippendorff
@@ -116,11 +119,59 @@ def to_constructs(codes: Sequence[str | None], codebook: Codebook) -> list[str]:
 
 def agreement(a: Sequence[str | None], b: Sequence[str | None], codebook: Codebook,
               n_resamples: int = 1000, seed: int = 0) -> dict[str, AgreementReport]:
-    """Category-level and construct-level agreement; None (no code, abstention) counts as NONE."""
+    """Category-level and (for a codebook with constructs) construct-level agreement; None (no code,
+    abstention) counts as NONE."""
     cats_a = [c or NONE_CODE for c in a]
     cats_b = [c or NONE_CODE for c in b]
-    return {
-        "category": compare(cats_a, cats_b, [*codebook.category_ids, NONE_CODE], "category", n_resamples, seed),
-        "construct": compare(to_constructs(cats_a, codebook), to_constructs(cats_b, codebook),
-                             [*codebook.construct_ids, NONE_CODE], "construct", n_resamples, seed),
-    }
+    reports = {"category": compare(cats_a, cats_b, [*codebook.category_ids, NONE_CODE], "category", n_resamples, seed)}
+    if codebook.constructs:
+        reports["construct"] = compare(to_constructs(cats_a, codebook), to_constructs(cats_b, codebook),
+                                       [*codebook.construct_ids, NONE_CODE], "construct", n_resamples, seed)
+    return reports
+
+
+@dataclass
+class CharacterAgreement:
+    """One code's agreement over characters: kappa and the share of characters on which the coders agree."""
+
+    code: str
+    kappa: float | None
+    """None when neither coder used the code (undefined)."""
+    agreement: float
+    characters_a: int
+    characters_b: int
+    characters_both: int
+
+
+Span = tuple[str, int, int, str]
+"""A coded selection: document, start, end, code."""
+
+
+def character_agreement(documents: Mapping[str, str], a: Iterable[Span], b: Iterable[Span],
+                        codes: Sequence[str]) -> list[CharacterAgreement]:
+    """Per code, Cohen's kappa of 'this character is coded to the code' between two coders, over every
+    character of `documents` pooled (a character one coder coded twice to the code counts once)."""
+    lengths = {name: len(text) for name, text in documents.items()}
+    offsets = dict(zip(lengths, np.cumsum([0, *lengths.values()])[:-1]))
+    total = sum(lengths.values())
+
+    def coverage(spans: Iterable[Span]) -> dict[str, np.ndarray]:
+        marks: dict[str, np.ndarray] = {}
+        for doc, start, end, code in spans:
+            if doc in offsets:
+                marks.setdefault(code, np.zeros(total, dtype=bool))[offsets[doc] + start:offsets[doc] + end] = True
+        return marks
+
+    marks_a, marks_b = coverage(a), coverage(b)
+    empty = np.zeros(total, dtype=bool)
+    results = []
+    for code in codes:
+        in_a, in_b = marks_a.get(code, empty), marks_b.get(code, empty)
+        both, neither = int((in_a & in_b).sum()), int((~in_a & ~in_b).sum())
+        observed = (both + neither) / total
+        p_a, p_b = in_a.mean(), in_b.mean()
+        expected = p_a * p_b + (1 - p_a) * (1 - p_b)
+        used = in_a.any() or in_b.any()
+        kappa = (1.0 if observed == 1 else float((observed - expected) / (1 - expected))) if used else None
+        results.append(CharacterAgreement(code, kappa, observed, int(in_a.sum()), int(in_b.sum()), both))
+    return results

@@ -8,8 +8,8 @@ duplicating a unit. The archive's outputs (units, tables, chart, manifest) are a
 end, in path order, so they are the same whatever ran the scoring: one process, a local pool of processes, or a
 Dask cluster.
 
-Scoring composes the library: `read_document`, `Segmenter`, `CodebookClassifier.suggest` over `with_context`
-inputs, `frequency_table`. Memory is bounded: reports are read, scored and written a chunk at a time, and the
+Scoring composes the library: `read_document`, `autocoder.Pipeline` (segmenting, and suggesting with each unit's
+neighbours), `frequency_table`. Memory is bounded: reports are read, scored and written a chunk at a time, and the
 outputs are streamed from the parts one report at a time.
 """
 
@@ -36,14 +36,14 @@ import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
 from .backends import BACKENDS, atomic_write
-from .classify import CodebookClassifier, encoder_path, with_context
-from .codebook import DEFAULT_CODEBOOK, Codebook, load_codebook
+from .classify import CodebookClassifier, encoder_path, model_codebook_path
+from .codebook import Codebook, load_codebook
 from .embed import Encoder
 from .errors import InputError
 from .frequencies import construct_interval_table, frequency_table, published_table, to_markdown
 from .languages import language_warnings
+from .pipeline import DEFAULT_MODEL, Pipeline
 from .readers import SUFFIXES, read_document
-from .segment import Segmenter
 from .types import NONE_CODE
 
 ENGINES = ("local", "dask")
@@ -121,8 +121,7 @@ class Scorer:
         # pypdf logs the damage it works around, once per file; what could not be read is in errors.csv.
         logging.getLogger("pypdf").setLevel(logging.ERROR)
         self.codebook = load_codebook(config.codebook_path)
-        self.classifier = CodebookClassifier.load(config.model_dir, codebook=self.codebook)
-        self.segmenter = Segmenter()
+        self.pipeline = Pipeline.load(config.model_dir, self.codebook)
         self.encoder_path = encoder_path(config.model_dir)
         self.embedder = _embedding_model(self.encoder_path, config.backend, config.threads)
         self.batch_size = encode_batch_size(config.backend)
@@ -135,7 +134,7 @@ class Scorer:
             try:
                 document = read_document(job.path, doc_id=job.doc)
                 read = time.perf_counter()
-                units = self.segmenter.segment(document)
+                units = self.pipeline.segment(document)
             except InputError as exc:
                 reports.append(ReportResult(job.doc, job.sha256, error=str(exc)))
                 continue
@@ -162,9 +161,10 @@ class Scorer:
         results would differ between a clean run, a resumed one and a distributed one."""
         if not units:
             return []
-        self.classifier.set_params(encoder=Encoder(self.encoder_path, model=self.embedder, batch_size=self.batch_size))
+        self.pipeline.model.set_params(encoder=Encoder(self.encoder_path, model=self.embedder,
+                                                       batch_size=self.batch_size))
         records = []
-        for unit, suggestion in zip(units, self.classifier.suggest(with_context(units))):
+        for unit, suggestion in zip(units, self.pipeline.suggest(units)):
             coded = suggestion.to_dict()
             records.append({**unit.to_dict(), **coded, "ranked": json.dumps(coded["ranked"]), "input_sha256": sha256})
         return records
@@ -315,8 +315,9 @@ def _executor(stack: ExitStack, engine: str, workers: int, scheduler: str | None
 # --- outputs ----------------------------------------------------------------------------------------------
 
 def frequency_tables(codes: list, sections: list, codebook: Codebook) -> dict[str, pd.DataFrame]:
-    """Table 3 and Table 5 of coded units, split by report section."""
-    return {name: frequency_table(codes, codebook, level, groups=sections) for name, level in LEVELS.items()}
+    """Table 3 and (for a codebook with constructs) Table 5 of coded units, split by report section."""
+    return {name: frequency_table(codes, codebook, level, groups=sections) for name, level in LEVELS.items()
+            if level == "category" or codebook.constructs}
 
 
 def table_files(tables: dict[str, pd.DataFrame]) -> dict[str, str]:
@@ -372,12 +373,14 @@ def assemble(out: Path, entries: list[dict], codebook: Codebook, confusion: dict
     tables = frequency_tables([c for _, c in pairs], [s for s, _ in pairs], codebook)
     for name, text in table_files(tables).items():
         _write_text(out / "tables" / name, text)
-    construct_chart(tables["table5"], codebook, out / "constructs.png")
-    intervals = construct_interval_table(per_report, codebook, confusion)
-    for name, text in table_files({"table5_intervals": intervals}).items():
-        _write_text(out / "tables" / name, text)
-    return {"units": sum(counts.values()), "coded_units": sum(n for (_, c), n in counts.items() if c),
-            "table5_intervals": intervals.attrs["method"]}
+    totals = {"units": sum(counts.values()), "coded_units": sum(n for (_, c), n in counts.items() if c)}
+    if "table5" in tables:
+        construct_chart(tables["table5"], codebook, out / "constructs.png")
+        intervals = construct_interval_table(per_report, codebook, confusion)
+        for name, text in table_files({"table5_intervals": intervals}).items():
+            _write_text(out / "tables" / name, text)
+        totals["table5_intervals"] = intervals.attrs["method"]
+    return totals
 
 
 def _write_errors(path: Path, errors: list[dict]) -> None:
@@ -404,8 +407,6 @@ def run_batch(archive: str | Path, out: str | Path, model_dir: str | Path | None
     implies "dask").
     `progress(done, pending)` is called as reports finish.
     """
-    from .pipeline import DEFAULT_MODEL
-
     started = time.perf_counter()
     archive, out = Path(archive), Path(out)
     engine = "dask" if scheduler else engine
@@ -423,7 +424,7 @@ def run_batch(archive: str | Path, out: str | Path, model_dir: str | Path | None
         raise InputError(f"no reports ({', '.join(SUFFIXES)}) in the archive folder", source=str(archive))
 
     model_dir = Path(model_dir or DEFAULT_MODEL)
-    codebook_path = Path(codebook_path or DEFAULT_CODEBOOK)
+    codebook_path = Path(codebook_path or model_codebook_path(model_dir))
     codebook = load_codebook(codebook_path)
     version = CodebookClassifier.load(model_dir, codebook=codebook).version
     codebook_sha = _file_sha256(codebook_path)

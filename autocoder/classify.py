@@ -12,12 +12,13 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.linear_model import LogisticRegression
 
-from .codebook import Codebook, load_codebook
+from .codebook import DEFAULT_CODEBOOK, Codebook, load_codebook
 from .embed import ENCODER_NAME, Encoder, default_model_path
 from .errors import InputError
 from .types import NONE_CODE, Section, Suggestion, Unit
 
 FORMAT_VERSION = 1
+CODEBOOK_FILE = "codebook.json"
 SECTIONS = [s.value for s in Section]
 ENCODER_DIR = "encoder"
 """A fine-tuned model keeps its own encoder in this folder of the model directory."""
@@ -232,6 +233,8 @@ class CodebookClassifier(ClassifierMixin, BaseEstimator):
             copy.deepcopy(self.encoder_.model).half().save(str(directory / ENCODER_DIR), safe_serialization=True)
             meta["encoder"] = f"{ENCODER_NAME} fine-tuned ({ENCODER_DIR}/)"
         (directory / "model.json").write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
+        (directory / CODEBOOK_FILE).write_text(json.dumps(self._codebook().to_dict(), indent=2, ensure_ascii=False)
+                                               + "\n", encoding="utf-8")
         if self.tfidf_weight > 0:
             vocabulary = {term: int(index) for term, index in self.tfidf_.vocabulary_.items()}
             (directory / "tfidf_vocabulary.json").write_text(json.dumps(vocabulary, ensure_ascii=False), encoding="utf-8")
@@ -248,7 +251,7 @@ class CodebookClassifier(ClassifierMixin, BaseEstimator):
                           if meta["params"].get("tfidf_weight", 0) > 0 else None)
         except (FileNotFoundError, json.JSONDecodeError, ValueError, KeyError) as exc:
             raise InputError(f"not a model directory ({exc})", source=str(directory)) from None
-        codebook = codebook or load_codebook()
+        codebook = codebook or model_codebook(directory)
         if meta["codebook"] != codebook.id:
             raise InputError(f"model was trained on codebook {meta['codebook']!r}, not {codebook.id!r}",
                              source=str(directory))
@@ -273,6 +276,16 @@ class CodebookClassifier(ClassifierMixin, BaseEstimator):
         head = self._head()
         head.classes_, head.coef_, head.intercept_ = classes, coef, intercept
         return head
+
+
+def model_codebook_path(directory: str | Path) -> Path:
+    """The codebook a model directory was saved with; the paper's for a model saved before models kept theirs."""
+    path = Path(directory) / CODEBOOK_FILE
+    return path if path.exists() else DEFAULT_CODEBOOK
+
+
+def model_codebook(directory: str | Path) -> Codebook:
+    return load_codebook(model_codebook_path(directory))
 
 
 def codebook_examples(codebook: Codebook) -> tuple[list[str], list[str]]:

@@ -18,7 +18,9 @@ app = typer.Typer(help="Auto-coding of units of meaning for qualitative content 
 err = Console(stderr=True, soft_wrap=True)
 
 ModelOption = Annotated[Optional[Path], typer.Option("--model", "-m", help="Model directory (default: models/default).")]
-CodebookOption = Annotated[Optional[Path], typer.Option("--codebook", help="Codebook JSON (default: the paper's).")]
+CodebookOption = Annotated[Optional[Path], typer.Option("--codebook", help=(
+    "Codebook: JSON, REFI-QDA .qdc, or the codebook of a .qdpx project (default: the model's own; for training, "
+    "the --data project's, else the paper's)."))]
 OutOption = Annotated[Optional[Path], typer.Option("--output", "-o", help="Output file (.jsonl or .csv); stdout if omitted.")]
 
 
@@ -107,21 +109,37 @@ def _evaluate_segmenter(segmenter, gold: list[Path], split: str | None, sections
         write_json(results, json_out)
 
 
+def _codebook_or_model_own(codebook: Path | None):
+    """The codebook given, or None: the model's own."""
+    from .codebook import load_codebook
+
+    return load_codebook(codebook) if codebook else None
+
+
 @app.command()
 def code(files: Annotated[list[Path], typer.Argument(help="Reports: .txt, .md, .docx, .pdf")],
-         output: OutOption = None, model: ModelOption = None, codebook: CodebookOption = None) -> None:
+         output: Annotated[Optional[Path], typer.Option("--output", "-o", help=(
+             "Output file: .jsonl, .csv, or .qdpx (a REFI-QDA project for NVivo, ATLAS.ti, MAXQDA: the codebook, "
+             "the documents and one coding per suggested unit); stdout (JSONL) if omitted."))] = None,
+         model: ModelOption = None, codebook: CodebookOption = None) -> None:
     """Segment documents and suggest a code for every unit."""
-    from .codebook import load_codebook
     from .pipeline import Pipeline
 
-    pipeline = Pipeline(model, load_codebook(codebook))
-    records = []
-    coded = pipeline.code_files(files)
-    for document, units, suggestions in track(coded, total=len(files), description="coding", console=err,
-                                              disable=len(files) < 2):
-        records += [{**u.to_dict(), **s.to_dict()} for u, s in zip(units, suggestions)]
+    pipeline = Pipeline.load(model, _codebook_or_model_own(codebook))
+    coded = list(track(pipeline.code_files(files), total=len(files), description="coding", console=err,
+                       disable=len(files) < 2))
+    for document, units, _ in coded:
         _warn_languages(document, units)
-    _write(records, output)
+    if output is not None and output.suffix.lower() == ".qdpx":
+        from .refi import write_suggestions
+
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_bytes(write_suggestions(output.stem, pipeline.codebook, coded))
+        suggested = sum(s.category is not None for _, _, suggestions in coded for s in suggestions)
+        err.print(f"wrote {len(coded)} documents, {suggested} suggested codings to {output}")
+        return
+    _write([{**u.to_dict(), **s.to_dict()} for _, units, suggestions in coded for u, s in zip(units, suggestions)],
+           output)
 
 
 @app.command("code-units")
@@ -129,20 +147,20 @@ def code_units(input: Annotated[Path, typer.Argument(help="JSONL or CSV of units
                output: OutOption = None, model: ModelOption = None, codebook: CodebookOption = None) -> None:
     """Suggest a code for pre-segmented units (one output line per input unit, same id)."""
     from .classify import CodebookClassifier
-    from .codebook import load_codebook
     from .io import read_units
     from .pipeline import DEFAULT_MODEL
 
     units = read_units(input)
-    classifier = CodebookClassifier.load(model or DEFAULT_MODEL, codebook=load_codebook(codebook))
+    classifier = CodebookClassifier.load(model or DEFAULT_MODEL, codebook=_codebook_or_model_own(codebook))
     suggestions = classifier.suggest([u["text"] for u in units])
     _write([{**u, **s.to_dict()} for u, s in zip(units, suggestions)], output)
 
 
 @app.command()
 def train(output: Annotated[Path, typer.Option("--output", "-o", help="Model directory to write.")] = Path("models/default"),
-          data: Annotated[Optional[Path], typer.Option(help="Coded units (JSONL/CSV with id, text, category, doc); "
-                                                            "default: the corpus's train split.")] = None,
+          data: Annotated[Optional[Path], typer.Option(help=(
+              "Coded units: JSONL/CSV with id, text, category, doc, or a REFI-QDA project (.qdpx: its codebook, "
+              "documents and coded selections); default: the corpus's train split."))] = None,
           folds: int = 5, target_precision: float = 0.9,
           context_weight: Annotated[float, typer.Option(help="Weight of the neighbouring units' embedding (0: off).")] = 0.5,
           context_encoding: Annotated[Literal["mean", "joined"], typer.Option(help=(
@@ -161,44 +179,76 @@ def train(output: Annotated[Path, typer.Option("--output", "-o", help="Model dir
     from .model_card import EXPERIMENT_DIR, write_model_card
     from .train import save_evaluation, train_and_evaluate
 
-    book = load_codebook(codebook)
+    qdpx = data is not None and data.suffix.lower() == ".qdpx"
+    book = load_codebook(codebook if codebook or not qdpx else data)
     train_set = _coded_file(data, book) if data else None
-    held_out = {} if data else None
     model = CodebookClassifier(codebook=book, context_weight=context_weight, context_encoding=context_encoding,
                                use_section=section, tfidf_weight=tfidf_weight, fine_tune_epochs=fine_tune_epochs)
     results = train_and_evaluate(model, book, folds=folds, target_precision=target_precision,
-                                 train=train_set, held_out=held_out)
-    model.save(output, extra={"threshold_choice": results["threshold"],
-                              "construct_confusion": results["construct_confusion"]})
+                                 train=train_set, held_out={} if data else None)
+    if data:
+        results["data"] = str(data)
+    extra = {"threshold_choice": results["threshold"]}
+    if results["construct_confusion"] is not None:
+        extra["construct_confusion"] = results["construct_confusion"]
+    model.save(output, extra=extra)
     save_evaluation(results, output / "evaluation.json")
-    write_model_card(output, model, results, book, experiment or EXPERIMENT_DIR)
-    err.print(f"model {model.version} written to {output}")
+    write_model_card(output, model, results, book, None if data else experiment or EXPERIMENT_DIR)
+    cv = results["cross_validation"]
+    err.print(f"model {model.version} written to {output} (codebook {book.id!r}, {results['train_units']} units; "
+              f"{folds}-fold grouped cross-validation: {_figures(cv)})", highlight=False)
+
+
+def _figures(result: dict) -> str:
+    line = f"n={result['n']}"
+    if "category" in result:
+        line += f"  category kappa={result['category']['kappa']:.3f}"
+    if "construct" in result:
+        line += f"  construct kappa={result['construct']['kappa']:.3f}"
+    return line + f"  abstained={result['abstention_rate']:.1%}"
 
 
 def _coded_file(path: Path, codebook):
-    from .io import read_coded_units
+    """Coded units of a JSONL/CSV file, or of a .qdpx project mapped onto the segmenter's units (reported)."""
     from .train import CodedSet
+
+    if path.suffix.lower() == ".qdpx":
+        from .refi import read_project_file
+
+        return CodedSet.from_records(_aligned(read_project_file(path, codebook), str(path)).records(codebook))
+    from .io import read_coded_units
 
     return CodedSet.from_records(read_coded_units(path, codebook))
 
 
+def _aligned(project, source: str, segmenter=None):
+    """A project's selections on the segmenter's units, with what was mapped how said on the console."""
+    from .alignment import align
+    from .segment import Segmenter
+
+    alignment = align(project, segmenter or Segmenter())
+    for line in alignment.summary(source):
+        err.print(line, highlight=False, markup=False)
+    return alignment
+
+
 @app.command()
 def evaluate(model: ModelOption = None,
-             data: Annotated[Optional[Path], typer.Option(help="Human-coded units to score against "
-                                                               "(default: the corpus's held-out splits).")] = None,
+             data: Annotated[Optional[Path], typer.Option(help="Human-coded units to score against: JSONL/CSV or a "
+                                                               "REFI-QDA project (.qdpx); default: the corpus's held-out "
+                                                               "splits.")] = None,
              folds: Annotated[int, typer.Option(help="Also cross-validate the model's settings on the train "
                                                      "split with this many document-grouped folds (0: skip).")] = 0,
              codebook: CodebookOption = None,
              json_out: Annotated[Optional[Path], typer.Option("--json", help="Write the full results here.")] = None) -> None:
     """Agreement of a model with human codes: held-out splits or a coding file, and optional cross-validation."""
     from .classify import CodebookClassifier, suggestions_from_proba
-    from .codebook import load_codebook
     from .corpus import SPLITS
     from .pipeline import DEFAULT_MODEL
     from .train import CodedSet, cross_val_proba, evaluate as evaluate_model, fresh, score
 
-    book = load_codebook(codebook)
-    classifier = CodebookClassifier.load(model or DEFAULT_MODEL, codebook=book)
+    classifier = CodebookClassifier.load(model or DEFAULT_MODEL, codebook=_codebook_or_model_own(codebook))
+    book = classifier.codebook
     sets = {data.name: _coded_file(data, book)} if data else {s: CodedSet.from_split(s) for s in SPLITS if s != "train"}
     results = {name: evaluate_model(classifier, coded, book) for name, coded in sets.items() if len(coded)}
     if folds:
@@ -207,28 +257,34 @@ def evaluate(model: ModelOption = None,
         suggestions = suggestions_from_proba(proba, classes, book, classifier.threshold)
         results[f"train ({folds}-fold grouped CV)"] = score(train_set, [s.category for s in suggestions], book)
     for name, result in results.items():
-        line = f"{name}: n={result['n']}"
-        if "category" in result:
-            line += f"  category kappa={result['category']['kappa']:.3f}"
-        line += f"  construct kappa={result['construct']['kappa']:.3f}  abstained={result['abstention_rate']:.1%}"
-        typer.echo(line)
+        typer.echo(f"{name}: {_figures(result)}")
     if json_out:
         json_out.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
 
 
 @app.command("agreement")
-def agreement_command(first: Annotated[Path, typer.Argument(help="Coding file A (JSONL/CSV: id, category)")],
-                      second: Annotated[Path, typer.Argument(help="Coding file B, same unit ids")],
+def agreement_command(first: Annotated[Path, typer.Argument(help="Coding A: JSONL/CSV (id, category) or a REFI-QDA "
+                                                                 "project (.qdpx)")],
+                      second: Annotated[Path, typer.Argument(help="Coding B: the same unit ids, or a .qdpx of the "
+                                                                  "same documents")],
                       field: Annotated[str, typer.Option(help="Field holding the code in both files.")] = "category",
                       codebook: CodebookOption = None,
                       json_out: Annotated[Optional[Path], typer.Option("--json", help="Write the full report here.")] = None) -> None:
-    """Cohen's kappa (overall, per category, per construct), Krippendorff's alpha and confusion of two codings."""
+    """Cohen's kappa (overall, per category, per construct), Krippendorff's alpha and confusion of two codings.
+
+    Two .qdpx projects (two coders' exports of the same documents) are compared at unit level (each coder's
+    selections mapped onto the segmenter's units) and, per code, over characters as NVivo's coding comparison
+    does.
+    """
     from .agreement import agreement
     from .codebook import load_codebook
     from .errors import InputError
     from .io import read_codes
     from .report import render_agreement
 
+    if first.suffix.lower() == ".qdpx" and second.suffix.lower() == ".qdpx":
+        _project_agreement(first, second, load_codebook(codebook or first), json_out)
+        return
     book = load_codebook(codebook)
     a, b = read_codes(first, book, field), read_codes(second, book, field)
     common = [unit for unit in a if unit in b]
@@ -241,6 +297,44 @@ def agreement_command(first: Annotated[Path, typer.Argument(help="Coding file A 
     typer.echo(render_agreement(reports))
     if json_out:
         json_out.write_text(json.dumps({k: r.to_dict() for k, r in reports.items()}, indent=2) + "\n", encoding="utf-8")
+
+
+def _project_agreement(first: Path, second: Path, book, json_out: Path | None) -> None:
+    from .agreement import agreement, character_agreement
+    from .errors import InputError
+    from .refi import read_project_file
+    from .report import render_agreement, render_character_agreement
+    from .segment import Segmenter
+
+    a, b = read_project_file(first, book), read_project_file(second, book)
+    common = [name for name in a.documents if name in b.documents]
+    if not common:
+        raise InputError(f"no documents (text sources) of the same name in {first} and {second}")
+    for name in common:
+        if a.documents[name] != b.documents[name]:
+            raise InputError(f"document {name!r} has different text in {first} and {second}: coded selections "
+                             "of different texts cannot be compared")
+    for path, project in ((first, a), (second, b)):
+        left_out = sorted(set(project.documents) - set(common))
+        if left_out:
+            err.print(f"[yellow]{path}: {len(left_out)} documents not in the other file are left out: "
+                      f"{', '.join(left_out[:5])}[/yellow]", highlight=False)
+    texts = {name: a.documents[name] for name in common}
+    segmenter = Segmenter()
+    aligned = [_aligned(project, str(path), segmenter) for path, project in ((first, a), (second, b))]
+    units = [{(u.doc, u.start, u.end): code for u, code in zip(al.units, al.codes) if u.doc in texts} for al in aligned]
+    keys = list(units[0])
+    reports = agreement([units[0][k] for k in keys], [units[1][k] for k in keys], book)
+    spans = [[(u.doc, u.start, u.end, u.code) for u in project.units] for project in (a, b)]
+    characters = character_agreement(texts, spans[0], spans[1], book.category_ids)
+    typer.echo(f"unit level ({len(keys)} units of {len(texts)} documents; each unit takes the code of the selection "
+               "overlapping it most, NONE where none does):")
+    typer.echo(render_agreement(reports))
+    typer.echo(render_character_agreement(characters, sum(map(len, texts.values()))))
+    if json_out:
+        json_out.write_text(json.dumps({**{k: r.to_dict() for k, r in reports.items()},
+                                        "characters": [vars(c) for c in characters]}, indent=2) + "\n",
+                            encoding="utf-8")
 
 
 @app.command()
@@ -301,15 +395,45 @@ def _interval_table(coding: Path, book, field: str, model: Path | None):
     return construct_intervals(list(codes.values()), [documents[u] for u in codes], book, confusion)
 
 
+@app.command("export-corpus")
+def export_corpus(output: Annotated[Path, typer.Option("--output", "-o", help="The .qdpx file to write.")],
+                  split: Annotated[str, typer.Option(help="Corpus split: train, test_synthetic, …")] = "train",
+                  coder: Annotated[str, typer.Option(help=(
+                      "Whose codes: category (adjudicated), annotator_1 or annotator_2."))] = "category") -> None:
+    """The corpus's documents of a split (synthetic reports and register documents) with one coder's codes, as a
+    REFI-QDA project (.qdpx): an NVivo-style project to try `train`, `evaluate` and `agreement` on."""
+    from .codebook import load_codebook
+    from .corpus import local_documents
+    from .errors import InputError
+    from .refi import CodedUnit, write_qdpx
+
+    if coder not in ("category", "annotator_1", "annotator_2"):
+        raise InputError(f"--coder must be category, annotator_1 or annotator_2, not {coder!r}")
+    documents = local_documents(split, coder)
+    if not documents:
+        raise InputError(f"split {split!r} has no documents kept under corpora/")
+    name = "adjudicated" if coder == "category" else coder
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_bytes(write_qdpx(f"{split} ({name})", load_codebook(), (
+        (doc, text, [CodedUnit(r["id"], doc, r["start"], r["end"], r["text"], r["section"], r[coder], name)
+                     for r in records])
+        for doc, text, records in documents)))
+    err.print(f"wrote {len(documents)} documents, {sum(len(r) for _, _, r in documents)} coded units to {output}")
+
+
 @app.command()
 def serve(host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
           port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+          model: Annotated[Optional[Path], typer.Option("--model", "-m", help=(
+              "The model new projects code with, and its codebook theirs (default: AUTOCODER_MODEL_DIR, else "
+              "models/default)."))] = None,
           demo: Annotated[bool, typer.Option("--demo", help="Load a demo project from the synthetic reports "
-                                                            "in corpora/ (once).")] = False) -> None:
+                                                            "in corpora/ (once) and print sign-in links for a demo "
+                                                            "reviewer and a demo admin.")] = False) -> None:
     """Start the review service (data in AUTOCODER_DATA_DIR, default ./data; PostgreSQL if DATABASE_URL is set)."""
     from api.cli import serve as run_service
 
-    run_service(host, port, demo)
+    run_service(host, port, demo, model)
 
 
 @app.command("create-admin")

@@ -25,7 +25,8 @@ class Construct:
 class Category:
     id: str
     name: str
-    construct: str
+    construct: str | None
+    """None in a codebook without constructs."""
     principle: str = ""
     theories: tuple[str, ...] = ()
     frequencies: dict[str, int] = field(default_factory=dict)
@@ -55,6 +56,8 @@ class Codebook:
     samples: tuple[Sample, ...] = ()
     description: str = ""
     reference: str = ""
+    source: dict = field(default_factory=dict, compare=False, hash=False, repr=False)
+    """The JSON object the codebook was read from, written back by `to_dict` (a model keeps its codebook)."""
 
     @cached_property
     def category_ids(self) -> list[str]:
@@ -85,7 +88,7 @@ class Codebook:
             raise CodebookError(f"unknown construct id {construct_id!r} (codebook {self.id!r})") from None
 
     def construct_of(self, code: str | None) -> str | None:
-        """The construct a category rolls up to; None for no code or NONE."""
+        """The construct a category rolls up to; None for no code, NONE, or a codebook without constructs."""
         if code is None or code == NONE_CODE:
             return None
         return self.category(code).construct
@@ -93,8 +96,11 @@ class Codebook:
     def is_code(self, code: str) -> bool:
         return code == NONE_CODE or code in self._categories
 
-    def categories_of(self, construct_id: str) -> list[Category]:
+    def categories_of(self, construct_id: str | None) -> list[Category]:
         return [c for c in self.categories if c.construct == construct_id]
+
+    def to_dict(self) -> dict:
+        return self.source
 
     @classmethod
     def from_dict(cls, data: dict, source: str = "<codebook>") -> "Codebook":
@@ -102,11 +108,11 @@ class Codebook:
             constructs = tuple(
                 Construct(id=c["id"], name=c["name"], definition=c.get("definition", ""),
                           description=c.get("description", ""))
-                for c in data["constructs"]
+                for c in data.get("constructs") or ()
             )
             categories = tuple(
                 Category(
-                    id=c["id"], name=c["name"], construct=c["construct"],
+                    id=c["id"], name=c["name"], construct=c.get("construct"),
                     principle=c.get("principle", ""), theories=tuple(c.get("theories", ())),
                     frequencies=dict(c.get("frequencies", {})),
                     examples=tuple(e["text"] if isinstance(e, dict) else e for e in c.get("examples", ())),
@@ -116,7 +122,7 @@ class Codebook:
             samples = tuple(Sample(id=s["id"], name=s["name"], units=s.get("units")) for s in data.get("samples", ()))
             book = cls(id=data["id"], name=data.get("name", data["id"]), constructs=constructs,
                        categories=categories, samples=samples, description=data.get("description", ""),
-                       reference=data.get("reference", ""))
+                       reference=data.get("reference", ""), source=data)
         except (KeyError, TypeError) as exc:
             raise CodebookError(f"not a codebook: missing or malformed field {exc}", source=source) from None
         book._validate(source)
@@ -130,15 +136,23 @@ class Codebook:
         if NONE_CODE in self.category_ids:
             raise CodebookError(f"{NONE_CODE!r} is reserved for units that fit no category", source=source)
         for c in self.categories:
-            if c.construct not in self.construct_ids:
+            if self.constructs and c.construct not in self.construct_ids:
                 raise CodebookError(f"category {c.id!r} names unknown construct {c.construct!r}", source=source)
+            if not self.constructs and c.construct is not None:
+                raise CodebookError(f"category {c.id!r} names construct {c.construct!r}, but the codebook has no "
+                                    "constructs", source=source)
         if not self.categories:
             raise CodebookError("codebook has no categories", source=source)
 
 
 def load_codebook(path: str | Path | None = None) -> Codebook:
-    """Read a codebook JSON file; the paper's codebook when no path is given."""
+    """Read a codebook: JSON in the library's form, a REFI-QDA codebook (.qdc) or the codebook of a REFI-QDA
+    project (.qdpx); the paper's codebook when no path is given."""
     path = Path(path) if path is not None else DEFAULT_CODEBOOK
+    if path.suffix.lower() in (".qdc", ".qdpx"):
+        from . import refi
+
+        return refi.load_codebook(path)
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:

@@ -93,3 +93,13 @@ def load_split(split: str, directory: Path = CODED_DIR) -> list[dict]:
     path = directory / f"{split}.jsonl"
     with path.open(encoding="utf-8") as handle:
         return [json.loads(line) for line in handle if line.strip()]
+
+
+def local_documents(split: str, field: str = "category") -> list[tuple[str, str, list[dict]]]:
+    """The split's documents kept under `corpora/` (the synthetic reports and the register documents), each as
+    (name, text, its coded units with `field` as their code); units coded only to a construct are left out."""
+    by_file: dict[str, list[dict]] = {}
+    for record in load_split(split):
+        if (CORPORA_DIR / record["source_file"]).is_file() and record.get(field):
+            by_file.setdefault(record["source_file"], []).append(record)
+    return [(Path(name).stem, source_text(name), records) for name, records in sorted(by_file.items())]

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from .codebook import Codebook
+from .errors import InputError
 from .quantify import estimate_from_counts, estimate_proportions
 from .types import NONE_CODE, Section
 
@@ -27,9 +28,12 @@ def ordinal(n: int) -> str:
 
 def _table(counts: Mapping[str, Counter], codebook: Codebook, level: str) -> pd.DataFrame:
     if level == "category":
-        rows = [{"construct": c.construct, "category": c.id, "name": c.name} for c in codebook.categories]
+        rows = [{**({"construct": c.construct} if codebook.constructs else {}), "category": c.id, "name": c.name}
+                for c in codebook.categories]
         key = "category"
     elif level == "construct":
+        if not codebook.constructs:
+            raise InputError(f"codebook {codebook.id!r} has no constructs: only category tables (Table 3)")
         rows = [{"construct": c.id, "name": c.name} for c in codebook.constructs]
         key = "construct"
     else:
@@ -89,7 +93,7 @@ def construct_intervals(codes: Sequence[str | None], documents: Sequence[str], c
     """Table 5 with 95% intervals: construct proportions of a set of reports, bootstrapped over its documents,
     and corrected for the model's errors when `confusion` (a model's held-out construct confusion counts:
     `{"labels": [...constructs, "NONE"], "counts": [[...]]}`) is given."""
-    labels = [*codebook.construct_ids, NONE_CODE]
+    labels = _construct_labels(codebook)
     constructs = [codebook.construct_of(c) if c and c != NONE_CODE else NONE_CODE for c in codes]
     estimate = estimate_proportions(constructs, documents, labels, _confusion_counts(confusion, labels),
                                     resamples=resamples, seed=seed)
@@ -99,9 +103,15 @@ def construct_intervals(codes: Sequence[str | None], documents: Sequence[str], c
 def construct_interval_table(per_document: np.ndarray, codebook: Codebook, confusion: Mapping | None = None,
                              resamples: int = 2000, seed: int = 0) -> pd.DataFrame:
     """`construct_intervals` from a documents x (constructs, NONE) matrix of counts."""
-    labels = [*codebook.construct_ids, NONE_CODE]
+    labels = _construct_labels(codebook)
     return _interval_table(estimate_from_counts(per_document, labels, _confusion_counts(confusion, labels),
                                                 resamples, seed), codebook)
+
+
+def _construct_labels(codebook: Codebook) -> list[str]:
+    if not codebook.constructs:
+        raise InputError(f"codebook {codebook.id!r} has no constructs: no Table 5 to give intervals for")
+    return [*codebook.construct_ids, NONE_CODE]
 
 
 def _confusion_counts(confusion: Mapping | None, labels: list[str]) -> np.ndarray | None:

@@ -41,8 +41,8 @@ def _kappa_cell(report: dict | None) -> str:
 
 
 def _summary_row(name: str, result: dict) -> str:
-    return (f"| {name} | {result['n']} | {_kappa_cell(result.get('category'))} | {_kappa_cell(result['construct'])} | "
-            f"{result['abstention_rate']:.1%} |")
+    construct = f" {_kappa_cell(result['construct'])} |" if "construct" in result else ""
+    return f"| {name} | {result['n']} | {_kappa_cell(result.get('category'))} |{construct} {result['abstention_rate']:.1%} |"
 
 
 def _precision_point(threshold: dict) -> str:
@@ -130,7 +130,11 @@ def _calibration(results: dict) -> list[str]:
 
 
 def render_model_card(model: CodebookClassifier, results: dict, codebook: Codebook) -> str:
+    """The card; `results["data"]` names a coding file the model was trained on instead of the corpus."""
     threshold = results["threshold"]
+    data = results.get("data")
+    levels = f"Category level: {len(codebook.categories)} categories + NONE" + (
+        f"; construct level: {len(codebook.constructs)} constructs + NONE." if codebook.constructs else ".")
     lines = [
         f"# Model card: `{model.version}`", "",
         "Suggests one of the codebook's categories for a unit of meaning, or none. "
@@ -154,17 +158,22 @@ def render_model_card(model: CodebookClassifier, results: dict, codebook: Codebo
         *_calibration(results),
         "",
         "## Training data", "",
-        f"The corpus's `train` split (`corpora/coded/train.jsonl`, see `corpora/README.md`): {results['train_units']} units "
-        f"coded to a category or NONE, from {results['train_documents']} documents. Units coded only to a construct are not used.",
+        (f"`{data}`" if data else "The corpus's `train` split (`corpora/coded/train.jsonl`, see `corpora/README.md`)")
+        + f": {results['train_units']} units coded to a category or NONE, from {results['train_documents']} documents."
+        + ("" if data else " Units coded only to a construct are not used."),
         "",
         "## Agreement with human codes", "",
-        "Cohen's kappa with 95% bootstrap intervals; an abstention counts as NONE. Category level: 27 categories + NONE; "
-        "construct level: 6 constructs + NONE.", "",
-        "| data | units | category kappa | construct kappa | no category suggested |", "|---|---|---|---|---|",
+        f"Cohen's kappa with 95% bootstrap intervals; an abstention counts as NONE. {levels}", "",
+        *(["| data | units | category kappa | construct kappa | no category suggested |", "|---|---|---|---|---|"]
+          if codebook.constructs else ["| data | units | category kappa | no category suggested |", "|---|---|---|---|"]),
         _summary_row(f"train, {results['folds']}-fold CV grouped by document", results["cross_validation"]),
     ]
     for name, result in results["held_out"].items():
         lines.append(_summary_row(f"`{name}`: {SPLIT_NOTES.get(name, '')}", result))
+    if data:
+        lines += ["", *_failures(results["cross_validation"]["category"], results["train_counts"]),
+                  "", "## Reproduce", "", "```", f"autocoder train --data {data}", "```", ""]
+        return "\n".join(lines)
     if ANNOTATOR_AGREEMENT.exists():
         annotators = json.loads(ANNOTATOR_AGREEMENT.read_text(encoding="utf-8"))
         lines += ["", "The ceiling: the project's two annotators agreed with each other at category kappa "

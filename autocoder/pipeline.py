@@ -1,12 +1,17 @@
-"""The pipeline end to end: documents -> units -> suggestions, with a model loaded once."""
+"""The pipeline end to end: documents -> units -> suggestions, with a model loaded once.
+
+The command line, batch scoring and the service all code through it; the service hands it a model it has
+already loaded (and shares one segmenter between its pipelines).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 from .classify import CodebookClassifier, with_context
-from .codebook import Codebook, load_codebook
+from .codebook import Codebook
+from .embed import Encoder
 from .readers import read_document
 from .segment import Segmenter
 from .types import Document, Suggestion, Unit
@@ -15,16 +20,38 @@ DEFAULT_MODEL = Path(__file__).resolve().parent.parent / "models" / "default"
 
 
 class Pipeline:
-    def __init__(self, model_dir: str | Path | None = None, codebook: Codebook | None = None,
-                 segmenter: Segmenter | None = None):
-        self.codebook = codebook or load_codebook()
-        self.model = CodebookClassifier.load(model_dir or DEFAULT_MODEL, codebook=self.codebook)
+    def __init__(self, model: CodebookClassifier | None = None, segmenter: Segmenter | None = None):
+        """`model` None: a pipeline that only segments (a project with no model yet)."""
+        self.model = model
         self.segmenter = segmenter or Segmenter()
+
+    @classmethod
+    def load(cls, model_dir: str | Path | None = None, codebook: Codebook | None = None,
+             encoder: Encoder | None = None, segmenter: Segmenter | None = None) -> "Pipeline":
+        """A pipeline with the model in `model_dir` (default: models/default) and its own codebook, unless
+        `codebook` is given."""
+        return cls(CodebookClassifier.load(model_dir or DEFAULT_MODEL, codebook=codebook, encoder=encoder), segmenter)
+
+    @property
+    def codebook(self) -> Codebook:
+        return self.model.codebook
+
+    def segment(self, document: Document) -> list[Unit]:
+        return self.segmenter.segment(document)
+
+    def suggest(self, units: Sequence[Unit]) -> list[Suggestion]:
+        """A suggestion per unit, in the order given; units of any documents, each read with its neighbours."""
+        if not units:
+            return []
+        order = sorted(range(len(units)), key=lambda i: (units[i].doc, units[i].start, units[i].end))
+        suggestions = self.model.suggest(with_context([units[i] for i in order]))
+        by_position = dict(zip(order, suggestions))
+        return [by_position[i] for i in range(len(units))]
 
     def code_documents(self, documents: Iterable[Document]) -> Iterator[tuple[Document, list[Unit], list[Suggestion]]]:
         documents = list(documents)
         for document, units in zip(documents, self.segmenter.segment_many(documents)):
-            yield document, units, self.model.suggest(with_context(units)) if units else []
+            yield document, units, self.suggest(units)
 
     def code_files(self, paths: Iterable[str | Path]) -> Iterator[tuple[Document, list[Unit], list[Suggestion]]]:
         return self.code_documents(read_document(p) for p in paths)

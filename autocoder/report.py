@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .agreement import AgreementReport
+from .agreement import AgreementReport, CharacterAgreement
 
 
 def render_agreement(reports: dict[str, AgreementReport], per_label: bool = True) -> str:
@@ -16,4 +16,16 @@ def render_agreement(reports: dict[str, AgreementReport], per_label: bool = True
             for row in report.per_label:
                 kappa = f"{row.kappa:.3f}" if row.kappa is not None else "-"
                 lines.append(f"  {row.label:<38} {kappa:>6} {row.support_a:>5} {row.support_b:>5} {row.agree:>5}")
+    return "\n".join(lines)
+
+
+def render_character_agreement(rows: list[CharacterAgreement], characters: int) -> str:
+    lines = [f"character level, per code (as NVivo's coding comparison: one-vs-rest over all {characters:,} "
+             "characters of the documents, pooled):",
+             f"  {'code':<38} {'kappa':>6} {'agree':>7} {'chars A':>8} {'chars B':>8} {'both':>8}"]
+    for row in rows:
+        if row.characters_a or row.characters_b:
+            kappa = f"{row.kappa:.3f}" if row.kappa is not None else "-"
+            lines.append(f"  {row.code:<38} {kappa:>6} {row.agreement:>7.1%} {row.characters_a:>8} "
+                         f"{row.characters_b:>8} {row.characters_both:>8}")
     return "\n".join(lines)

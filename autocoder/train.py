@@ -146,7 +146,8 @@ def construct_proportion_error(human: Sequence[str], predicted: Sequence[str], c
 
 def score(data: CodedSet, predicted: Sequence[str | None], codebook: Codebook) -> dict:
     """Model against human codes: agreement, macro-F1 and accuracy by category (units with a category code)
-    and by construct (all units); abstention rate; construct-proportion error."""
+    and, for a codebook with constructs, by construct (all units) with the construct-proportion error;
+    abstention rate."""
     result = {"n": len(data), "abstention_rate": float(np.mean([p is None for p in predicted]))}
     by_category = [i for i, code in enumerate(data.codes) if code]
     if by_category:
@@ -154,6 +155,8 @@ def score(data: CodedSet, predicted: Sequence[str | None], codebook: Codebook) -
         model = [predicted[i] or NONE_CODE for i in by_category]
         result["category"] = {**agreement(human, model, codebook)["category"].to_dict(),
                               "macro_f1": float(f1_score(human, model, average="macro", zero_division=0))}
+    if not codebook.constructs:
+        return result
     model_constructs = to_constructs(predicted, codebook)
     result["construct"] = {
         **compare(data.constructs, model_constructs, [*codebook.construct_ids, NONE_CODE], "construct").to_dict(),
@@ -177,8 +180,9 @@ def evaluate(model: CodebookClassifier, data: CodedSet, codebook: Codebook, prec
               "ece_before_temperature": top_code_calibration(unscaled, model.classes_, data.codes)[0],
               "by_section": {str(section): score(data.subset(keep), [predicted[i] for i in keep], codebook)
                              for section in dict.fromkeys(sections)
-                             for keep in [[i for i, s in enumerate(sections) if s == section]]},
-              "proportions": proportion_check(data, predicted, codebook, confusion)}
+                             for keep in [[i for i, s in enumerate(sections) if s == section]]}}
+    if codebook.constructs:
+        result["proportions"] = proportion_check(data, predicted, codebook, confusion)
     if precise_threshold is not None:
         result["at_precise_threshold"] = precision_at(proba, model.classes_, data.codes, precise_threshold)
     return result
@@ -229,9 +233,11 @@ def train_and_evaluate(model: CodebookClassifier, codebook: Codebook, folds: int
     chosen = choose_threshold(curve, target_precision)
     cv_predicted = [s.category for s in suggestions_from_proba(proba, classes, codebook, chosen["threshold"])]
     model.set_params(threshold=chosen["threshold"], temperature=temperature).fit(train.inputs, train.codes)
-    constructs = [*codebook.construct_ids, NONE_CODE]
-    confusion = {"labels": constructs, "counts": confusion_matrix(
-        to_constructs(train.codes, codebook), to_constructs(cv_predicted, codebook), labels=constructs).tolist()}
+    confusion = None  # a codebook without constructs has no Table 5 to correct
+    if codebook.constructs:
+        constructs = [*codebook.construct_ids, NONE_CODE]
+        confusion = {"labels": constructs, "counts": confusion_matrix(
+            to_constructs(train.codes, codebook), to_constructs(cv_predicted, codebook), labels=constructs).tolist()}
     precise = chosen["at_target_precision"]["threshold"] if chosen["at_target_precision"] else None
     return {
         "train_units": len(train), "train_documents": len(set(train.groups)), "folds": folds,

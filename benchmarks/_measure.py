@@ -6,7 +6,6 @@ import json
 import os
 import platform
 import subprocess
-import sys
 import threading
 import time
 from datetime import datetime, timezone
@@ -82,8 +81,9 @@ class Stopwatch:
 def batch_command(archive: Path, out: Path, *options: str) -> dict:
     """`autocoder batch` as a user runs it, in its own process: its manifest, wall time and the peak memory of
     its whole process tree (the command and its workers)."""
-    command = [sys.executable, "-c", "from autocoder.cli import main; main()", "batch", str(archive), "--out", str(out),
-               *options]
+    from benchmarks.reliability.server import CLI
+
+    command = [*CLI, "batch", str(archive), "--out", str(out), *options]
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     with PeakMemory(process.pid) as memory, Stopwatch() as clock:
         _, stderr = process.communicate()

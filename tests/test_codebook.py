@@ -78,10 +78,23 @@ def test_another_codebook_loads_through_the_same_code(tmp_path):
     assert book.construct_of("resources") == "specialist"
 
 
+def test_a_codebook_without_constructs(tmp_path):
+    data = _small_codebook()
+    del data["constructs"]
+    for category in data["categories"]:
+        del category["construct"]
+    path = tmp_path / "book.json"
+    path.write_text(json.dumps(data))
+    book = load_codebook(path)
+    assert book.constructs == () and book.construct_of("values") is None
+    assert book.to_dict() == data  # what a model directory keeps
+
+
 @pytest.mark.parametrize("mutate, message", [
     (lambda d: d["categories"][0].update(construct="nowhere"), "unknown construct"),
     (lambda d: d["categories"].append(dict(d["categories"][0])), "duplicate category"),
-    (lambda d: d.pop("constructs"), "missing or malformed field"),
+    (lambda d: d.pop("constructs"), "names construct 'whole_school', but the codebook has no constructs"),
+    (lambda d: d.pop("categories"), "missing or malformed field"),
     (lambda d: d["categories"][0].update(id="NONE"), "reserved"),
 ])
 def test_malformed_codebooks_are_refused(tmp_path, mutate, message):

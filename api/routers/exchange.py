@@ -12,10 +12,10 @@ from fastapi.responses import Response
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from autocoder import refi
 from autocoder.codebook import Codebook
 from autocoder.io import read_coded_units, write_csv, write_jsonl
 
-from .. import refi
 from ..audit import record
 from ..auth import STAFF, current_user, project_access
 from ..coding import check_section, project_codebook

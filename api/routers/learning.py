@@ -3,23 +3,28 @@ and refresh the suggestions of units still pending."""
 
 from __future__ import annotations
 
+import json
 import logging
+from pathlib import Path
 
 from fastapi import APIRouter, BackgroundTasks, Depends, HTTPException
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from autocoder.agreement import agreement
 from autocoder.classify import CodebookClassifier
+from autocoder.codebook import Codebook
 from autocoder.errors import InputError
+from autocoder.pipeline import Pipeline
 
 from ..audit import record
 from ..auth import STAFF, current_user, project_access, require
-from ..coding import classifier_inputs, project_codebook, suggest
+from ..coding import library_unit, project_codebook, suggest, training_inputs
 from ..context import Context
 from ..deps import get_context, get_session
-from ..modelstore import shared_encoder
+from ..modelstore import shared_encoder, shared_segmenter
 from ..orm import Job, ModelVersion, Project, TrainingExample, Unit, User, utcnow
-from ..payloads import ActivateIn, JobOut, ModelOut, ProjectOut, ResuggestOut, RowId
+from ..payloads import ActivateIn, JobOut, ModelOut, ProjectModelOut, ProjectOut, ResuggestOut, RowId
 from .projects import project_out
 
 router = APIRouter(tags=["models"])
@@ -53,14 +58,44 @@ def get_job(job_id: RowId, project: Project = Depends(project_access(*STAFF)), s
     return job
 
 
-def training_set(session: Session, project: Project) -> tuple[list, list[str]]:
-    """Reviewed units, read in context as the classifier reads them, and imported training examples."""
+HELD_OUT_EVERY = 5
+"""Every fifth document with reviewed units (in upload order) is held out of retraining: its reviewed units
+score each new version beside the model it would replace."""
+
+
+def training_set(session: Session, project: Project) -> tuple[list, list[str], list[Unit]]:
+    """Reviewed units, read in context as the classifier reads them, and imported training examples; and the
+    reviewed units held out to score the new model on."""
     reviewed = list(session.scalars(select(Unit).where(Unit.project_id == project.id, Unit.status != "pending")
                                     .order_by(Unit.document_id, Unit.position)))
+    documents = sorted({u.document_id for u in reviewed})
+    held_out_documents = set(documents[HELD_OUT_EVERY - 1::HELD_OUT_EVERY])
+    train = [u for u in reviewed if u.document_id not in held_out_documents]
     imported = session.execute(select(TrainingExample.text, TrainingExample.code)
                                .where(TrainingExample.project_id == project.id)).all()
-    return ([*classifier_inputs(reviewed), *(text for text, _ in imported)],
-            [*(u.code for u in reviewed), *(code for _, code in imported)])
+    return ([*training_inputs(train), *(text for text, _ in imported)],
+            [*(u.code for u in train), *(code for _, code in imported)],
+            [u for u in reviewed if u.document_id in held_out_documents])
+
+
+def held_out_figures(held_out: list[Unit], codebook: Codebook, model: Pipeline, previous: Pipeline | None,
+                     previous_version: str | None) -> dict | None:
+    """Kappa of the new model, and of the one before, with the reviewers' codes of the held-out units."""
+    if not held_out:
+        return None
+    units = [library_unit(u) for u in held_out]
+    codes = [u.code for u in held_out]
+
+    def kappas(pipeline: Pipeline | None) -> tuple[float | None, float | None]:
+        if pipeline is None:
+            return None, None
+        reports = agreement(codes, [s.category for s in pipeline.suggest(units)], codebook, n_resamples=200)
+        return reports["category"].kappa, reports["construct"].kappa if "construct" in reports else None
+
+    (kappa, construct_kappa), (before, construct_before) = kappas(model), kappas(previous)
+    return {"units": len(held_out), "documents": len({u.document_id for u in held_out}), "category_kappa": kappa,
+            "construct_kappa": construct_kappa, "previous_version": previous_version,
+            "previous_category_kappa": before, "previous_construct_kappa": construct_before}
 
 
 def run_training(context: Context, job_id: int) -> None:
@@ -71,17 +106,21 @@ def run_training(context: Context, job_id: int) -> None:
         try:
             project = session.get(Project, job.project_id)
             codebook = project_codebook(project)
-            inputs, codes = training_set(session, project)
-            params = {}
+            inputs, codes, held_out = training_set(session, project)
+            params, previous = {}, None
             if project.model_version:  # keep the active model's settings (its abstention threshold above all)
                 active = session.get(ModelVersion, project.model_version)
-                params = context.models.classifier(active.version, active.path, codebook).get_params(deep=False)
+                previous = context.models.pipeline(active.version, active.path, codebook)
+                params = previous.model.get_params(deep=False)
             model = CodebookClassifier(**{**params, "codebook": codebook, "encoder": shared_encoder()})
             with context.models.compute:
                 model.fit(inputs, codes)
+                figures = held_out_figures(held_out, codebook, Pipeline(model, shared_segmenter()), previous,
+                                           project.model_version)
             if session.get(ModelVersion, model.version) is None:
                 path = model.save(context.settings.models_dir / model.version,
-                                  extra={"trained_on": {"project": project.id, "units": len(inputs)}})
+                                  extra={"trained_on": {"project": project.id, "units": len(inputs)},
+                                         "held_out": figures})
                 session.add(ModelVersion(version=model.version, codebook_id=codebook.id, path=str(path.resolve()),
                                          origin="trained", project_id=project.id, train_units=len(inputs)))
             job.status, job.model_version = "done", model.version
@@ -92,6 +131,28 @@ def run_training(context: Context, job_id: int) -> None:
             job.status, job.error = "failed", str(exc)
         job.finished_at = utcnow()
         session.commit()
+
+
+@router.get("/projects/{project_id}/models", response_model=list[ProjectModelOut])
+def project_models(project: Project = Depends(project_access(*STAFF)), session: Session = Depends(get_session),
+                   context: Context = Depends(get_context)):
+    """The versions trained for this project, the model it started with and the active one, newest first, each
+    with its kappa on the reviewed units held out of its training (and the kappa of the model before it)."""
+    wanted = {context.initial_model, project.model_version}
+    versions = session.scalars(select(ModelVersion).where(
+        (ModelVersion.project_id == project.id) | ModelVersion.version.in_([v for v in wanted if v]))
+        .order_by(ModelVersion.created_at.desc())).all()
+    codebook_id = project_codebook(project).id
+    return [ProjectModelOut(**ModelOut.model_validate(v).model_dump(), active=v.version == project.model_version,
+                            held_out=_saved_figures(v.path))
+            for v in versions if v.codebook_id == codebook_id]
+
+
+def _saved_figures(path: str) -> dict | None:
+    try:
+        return json.loads((Path(path) / "model.json").read_text(encoding="utf-8")).get("held_out")
+    except (OSError, json.JSONDecodeError):  # a model directory moved or removed since: no figures to show
+        return None
 
 
 @router.put("/projects/{project_id}/model", response_model=ProjectOut)

@@ -9,12 +9,12 @@ from fastapi.responses import Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from autocoder import refi
 from autocoder.errors import InputError
 
-from .. import refi
 from ..audit import record
 from ..auth import ANYONE, STAFF, current_user, project_access, require
-from ..coding import create_project, default_codebook, project_codebook
+from ..coding import create_project, project_codebook
 from ..context import Context
 from ..deps import get_context, get_session
 from ..orm import Member, Project, User
@@ -33,7 +33,7 @@ def project_out(project: Project) -> ProjectOut:
 @router.post("/projects", status_code=201, response_model=ProjectOut)
 def add_project(body: ProjectIn, session: Session = Depends(get_session), context: Context = Depends(get_context),
                 admin: User = Depends(require("admin"))):
-    codebook = body.codebook if body.codebook is not None else default_codebook()
+    codebook = body.codebook if body.codebook is not None else context.initial_codebook
     project = create_project(session, context, body.name, codebook)
     record(session, admin, "project.create", f"project {project.id} ({project.name})",
            codebook=project_codebook(project).id)

@@ -80,9 +80,11 @@ const percent = (value) => `${(100 * value).toFixed(1)}%`;
 // ---- the codebook -----------------------------------------------------------------------------------
 
 function loadCodebook(raw) {
-  const constructs = new Map(raw.constructs.map((c, index) => [c.id, { ...c, index }]));
-  const categories = new Map(raw.categories.map((c) => [c.id, c]));
-  return { raw, constructs, categories };
+  const constructs = new Map((raw.constructs ?? []).map((c, index) => [c.id, { ...c, index }]));
+  const categories = new Map(raw.categories.map((c, index) => [c.id, { ...c, index }]));
+  // units are coloured by construct; in a codebook without constructs, by category
+  const groups = constructs.size ? constructs : categories;
+  return { raw, constructs, categories, groups };
 }
 
 function constructOf(code) {
@@ -91,8 +93,8 @@ function constructOf(code) {
 }
 
 function colourClass(code) {
-  const construct = constructOf(code);
-  return construct ? `k${construct.index % 6}` : "knone";
+  const group = state.codebook.constructs.size ? constructOf(code) : code && state.codebook.categories.get(code);
+  return group ? `k${group.index % 6}` : "knone";
 }
 
 function categoryName(code) {
@@ -198,6 +200,26 @@ const unitIndex = (id) => state.units.findIndex((u) => u.id === id);
 const shownCode = (unit) => unit.code ?? unit.suggestion?.category ?? null;
 const canDecide = () => state.me?.role === "reviewer";
 
+const MARKDOWN_HEADING = /^(#{1,6})[ \t]+(.+?)[ \t#]*$/;
+
+// The text between units, with markdown heading lines ("## Areas of strength") shown as headings. Units are
+// never inside a heading line (the segmenter makes none there), so the units' own text is left as it is.
+function prose(text) {
+  const parts = [];
+  for (const line of text.split(/(?<=\n)/)) {
+    const heading = MARKDOWN_HEADING.exec(line.replace(/\r?\n$/, ""));
+    if (heading) {
+      parts.push(el("span", { class: `doc-heading h${heading[1].length}`, role: "heading",
+        "aria-level": String(Math.min(heading[1].length + 2, 6)) }, heading[2]));
+    } else if (typeof parts.at(-1) === "string") {
+      parts[parts.length - 1] += line;
+    } else {
+      parts.push(line);
+    }
+  }
+  return parts;
+}
+
 function renderDocument() {
   const { text } = state.document;
   const container = $("doc-text");
@@ -205,15 +227,15 @@ function renderDocument() {
   let at = 0;
   for (const [index, unit] of state.units.entries()) {
     if (unit.start < at) continue; // overlapping units (hand-made pre-segmented data) are reviewed from the panel only
-    parts.push(text.slice(at, unit.start),
+    parts.push(...prose(text.slice(at, unit.start)),
       el("span", { class: "unit", id: `unit-${unit.id}`, tabindex: "-1", "data-index": index },
         text.slice(unit.start, unit.end)));
     at = unit.end;
   }
-  parts.push(text.slice(at));
+  parts.push(...prose(text.slice(at)));
   container.replaceChildren(...parts);
   $("doc-title").textContent = state.document.name;
-  $("legend").replaceChildren(...[...state.codebook.constructs.values()].map((c) => el("li", {},
+  $("legend").replaceChildren(...[...state.codebook.groups.values()].map((c) => el("li", {},
     el("span", { class: `swatch k${c.index % 6}`, "aria-hidden": "true" }), c.name)),
   el("li", {}, el("span", { class: "swatch knone", "aria-hidden": "true" }), "No category"));
   for (const unit of state.units) paintUnit(unit);
@@ -619,12 +641,15 @@ async function renderDashboard() {
   const project = state.project.id;
   $("dashboard-title").textContent = `Dashboard: ${state.project.name}`;
   $("dashboard-note").textContent = "Loading…";
-  const [progress, model, reviewers, table5, published] = await Promise.all([
+  // Table 5 (constructs); a codebook without constructs has only Table 3 (categories)
+  const level = state.codebook.constructs.size ? "construct" : "category";
+  const [progress, model, reviewers, table5, published, versions] = await Promise.all([
     call(`/projects/${project}/progress`),
     optional(call(`/projects/${project}/agreement/model?resamples=${RESAMPLES}`)),
     optional(call(`/projects/${project}/agreement/reviewers?resamples=${RESAMPLES}`)),
-    call(`/projects/${project}/frequencies?level=construct`),
-    call(`/projects/${project}/frequencies?level=construct&published=true`),
+    call(`/projects/${project}/frequencies?level=${level}`),
+    call(`/projects/${project}/frequencies?level=${level}&published=true`),
+    call(`/projects/${project}/models`),
   ]);
   $("dashboard-note").textContent = `${state.documents.length} documents · model ${state.project.model_version ?? "none"}`;
   $("reviewed-total").textContent = `${progress.reviewed} of ${progress.units} units`
@@ -635,7 +660,9 @@ async function renderDashboard() {
     : [el("tr", {}, el("td", { colspan: "2" }, "No decisions yet."))]));
   $("kappa").tBodies[0].replaceChildren(...kappaRows("Model vs reviewers", "model", model),
     ...kappaRows(reviewers.unavailable ? "Reviewer vs reviewer" : `${reviewers.a} vs ${reviewers.b}`, "reviewers", reviewers));
-  renderChart(table5.rows, published.rows);
+  $("table5-title").textContent = level === "construct" ? "Construct proportions (Table 5)" : "Category proportions (Table 3)";
+  renderChart(table5.rows, published.rows, level);
+  renderVersions(versions);
   $("audit-panel").hidden = state.me.role !== "admin";
   if (state.me.role === "admin") renderAudit(await call(`/audit?limit=${AUDIT_ROWS}`));
 }
@@ -650,19 +677,37 @@ function renderAudit(log) {
     : [el("tr", {}, el("td", { colspan: "5" }, "Nothing recorded yet."))]));
 }
 
+function figure(value) {
+  return value === null || value === undefined ? "–" : value.toFixed(3);
+}
+
+// The project's model versions, newest first, each with its kappa on the reviewed units held out of its training
+// and the kappa of the model it was trained to replace on the same units.
+function renderVersions(versions) {
+  $("versions").tBodies[0].replaceChildren(...(versions.length
+    ? versions.map((v) => el("tr", { "data-version": v.version },
+      el("td", {}, el("code", {}, v.version), v.active ? " (active)" : ""),
+      el("td", { class: "num" }, String(v.train_units ?? "–")),
+      el("td", { class: "num" }, String(v.held_out?.units ?? "–")),
+      el("td", { class: "num", "data-figure": "kappa" }, figure(v.held_out?.category_kappa)),
+      el("td", { class: "num", "data-figure": "previous" }, figure(v.held_out?.previous_category_kappa)),
+      el("td", {}, v.held_out?.previous_version ? el("code", {}, v.held_out.previous_version) : "–")))
+    : [el("tr", {}, el("td", { colspan: "6" }, "No model trained for this project yet."))]));
+}
+
 function kappaRows(label, key, report) {
   if (report.unavailable) {
     return [el("tr", { "data-kappa": key }, el("th", { scope: "row" }, label), el("td", { colspan: "4" }, report.unavailable))];
   }
-  return ["category", "construct"].map((level) => el("tr", { "data-kappa": `${key}-${level}` },
+  return ["category", "construct"].filter((level) => report[level]).map((level) => el("tr", { "data-kappa": `${key}-${level}` },
     el("th", { scope: "row" }, label), el("td", {}, level),
     el("td", { class: "num" }, String(report[level].n)),
     el("td", { class: "num" }, report[level].kappa.toFixed(3)),
     el("td", {}, report[level].kappa_ci95.map((x) => x.toFixed(3)).join(" – "))));
 }
 
-function renderChart(rows, published) {
-  const paper = new Map(published.map((r) => [r.construct, r["school_reports prop"]]));
+function renderChart(rows, published, level) {
+  const paper = new Map(published.filter((r) => "school_reports prop" in r).map((r) => [r[level], r["school_reports prop"]]));
   const labelWidth = 260;
   const barWidth = 520;
   const rowHeight = 42;
@@ -670,19 +715,19 @@ function renderChart(rows, published) {
   const chart = svg("svg", { class: "chart", viewBox: `0 0 ${labelWidth + barWidth + 110} ${height}`, width: "100%",
     role: "img", "aria-labelledby": "table5-title table5-desc" });
   const description = rows.map((r) => `${r.name}: ${percent(r["all prop"])} (${r["all n"]} units)`
-    + (paper.has(r.construct) ? `, paper ${percent(paper.get(r.construct))}` : "")).join("; ");
+    + (paper.has(r[level]) ? `, paper ${percent(paper.get(r[level]))}` : "")).join("; ");
   chart.append(svg("desc", { id: "table5-desc" }, description));
   const scale = Math.max(...rows.map((r) => r["all prop"]), ...paper.values(), 0.01);
   rows.forEach((row, i) => {
     const y = 10 + i * rowHeight;
-    const group = svg("g", { "data-construct": row.construct });
+    const group = svg("g", { "data-construct": row[level] });
     group.append(svg("text", { x: 0, y: y + 15 }, row.name));
     const ours = row["all prop"];
     group.append(svg("rect", { class: "ours", x: labelWidth, y, height: 18, width: Math.max(1, (barWidth * ours) / scale) }),
       svg("text", { class: "value", x: labelWidth + (barWidth * ours) / scale + 6, y: y + 14 },
         `${percent(ours)} (${row["all n"]})`));
-    if (paper.has(row.construct)) {
-      const theirs = paper.get(row.construct);
+    if (paper.has(row[level])) {
+      const theirs = paper.get(row[level]);
       group.append(svg("rect", { class: "paper", x: labelWidth, y: y + 21, height: 12, width: Math.max(1, (barWidth * theirs) / scale) }),
         svg("text", { x: labelWidth + (barWidth * theirs) / scale + 6, y: y + 32 }, `paper ${percent(theirs)}`));
     }
@@ -709,7 +754,18 @@ async function download(format) {
 
 async function signIn(event) {
   event.preventDefault();
-  const token = $("token").value.trim();
+  await signInWith($("token").value.trim());
+}
+
+// A sign-in link (`/review#token=…`, as `autocoder serve --demo` prints): the token is in the fragment, which the
+// browser never sends to a server; it is taken out of the address at once, so it stays out of the history too.
+function linkedToken() {
+  const token = new URLSearchParams(location.hash.replace(/^#/, "")).get("token");
+  if (token) history.replaceState(null, "", location.pathname + location.search);
+  return token;
+}
+
+async function signInWith(token) {
   $("signin-error").textContent = "";
   state.token = token;
   try {
@@ -718,6 +774,7 @@ async function signIn(event) {
   } catch (error) {
     state.token = null;
     state.me = null;
+    showView("signin");
     $("signin-error").textContent = error.status === 401 ? "That token is not valid." : `Could not sign in: ${error.message}`;
     $("token").focus();
     return;
@@ -789,4 +846,6 @@ for (const button of document.querySelectorAll("[data-export]")) {
 }
 document.addEventListener("keydown", onKey);
 window.addEventListener("hashchange", show);
-show();
+const linked = linkedToken();
+if (linked) signInWith(linked);
+else show();

@@ -10,6 +10,7 @@ from __future__ import annotations
 import glob
 import os
 import pwd
+import re
 import shutil
 import signal
 import socket
@@ -77,10 +78,10 @@ class Server:
     """
 
     def __init__(self, data_dir: Path, database_url: str | None = None, model_dir: Path | None = None,
-                 environment: dict[str, str] | None = None):
+                 demo: bool = False, environment: dict[str, str] | None = None):
         """`environment`: more of the service's settings, as `AUTOCODER_*` variables."""
         self.settings = Settings(data_dir=Path(data_dir), database_url=database_url,
-                                 model_dir=Path(model_dir or DEFAULT_MODEL))
+                                 model_dir=Path(model_dir or DEFAULT_MODEL), demo=demo)
         self.environment = dict(environment or {})
         self.port = free_port()
         self.base_url = f"http://{HOST}:{self.port}"
@@ -117,7 +118,8 @@ class Server:
         assert self.process is None or self.process.poll() is not None, "already running"
         self.settings.data_dir.mkdir(parents=True, exist_ok=True)
         with self.log_path.open("ab") as log:  # the child keeps its own descriptor
-            self.process = subprocess.Popen([*CLI, "serve", "--host", HOST, "--port", str(self.port)],
+            self.process = subprocess.Popen([*CLI, "serve", "--host", HOST, "--port", str(self.port),
+                                             *(["--demo"] if self.settings.demo else [])],
                                             env=self.env(), stdout=log, stderr=subprocess.STDOUT)
         try:
             self._wait_ready(timeout)
@@ -139,6 +141,12 @@ class Server:
             if time.monotonic() > deadline:
                 raise RuntimeError(f"the server was not ready within {timeout:.0f} s:\n{self.log_tail()}")
             time.sleep(0.1)
+
+    def sign_in_links(self) -> dict[str, str]:
+        """The sign-in links `serve --demo` printed at its last start: user name -> link."""
+        text = self.log_path.read_text(errors="replace")
+        printed = text[text.rindex("The review page"):] if "The review page" in text else ""
+        return dict(re.findall(r"^  (\S+) \(\w+\): (http://\S+/review#token=\S+)$", printed, re.MULTILINE))
 
     def log_tail(self, lines: int = 30) -> str:
         if not self.log_path.exists():

@@ -71,7 +71,7 @@ def _fill(engine, settings: Settings) -> dict:
     tables = MetaData()
     tables.reflect(engine)
     t = tables.tables
-    pipeline = Pipeline(settings.model_dir)
+    pipeline = Pipeline.load(settings.model_dir)
     report = sorted(SYNTHETIC_REPORTS.glob("report_*.md"))[0]
     document, units, suggestions = next(pipeline.code_files([report]))
     upload = settings.uploads_dir / uuid.uuid4().hex / report.name

@@ -11,6 +11,7 @@ import io
 import sys
 import zipfile
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 
 import pytest
 from fastapi.testclient import TestClient
@@ -64,6 +65,7 @@ class Service:
         self.client = client
         self.tokens: dict[str, str] = {}
         self.ids: dict[str, int] = {}
+        self.projects: dict[str, TeamProject] = {}
 
     def as_(self, user: str | None) -> "Caller":
         return Caller(self.client, self.tokens.get(user) if user else None)
@@ -110,6 +112,45 @@ def first_admin(settings: Settings, monkeypatch, name: str = "admin") -> str:
     else:
         monkeypatch.delenv("DATABASE_URL", raising=False)
     return create_admin(name)
+
+
+@dataclass
+class TeamProject:
+    id: int
+    document: dict | None = None
+    """The report rita uploaded, when the team was asked to upload one."""
+    units: list[int] = field(default_factory=list)
+
+
+@pytest.fixture(scope="module")
+def make_team(database, make_settings, module_monkeypatch):
+    """The service with a research team, on the module's database: `with make_team(...) as service`. The first
+    admin (by `create-admin`), researcher rita, the reviewers, and the projects each with its reviewers
+    assigned and, with `report`, REPORT uploaded by rita under that file name (`service.projects[name]`)."""
+    @contextmanager
+    def team(reviewers: tuple[str, ...], projects: dict[str, tuple[str, ...]], report: str | None = None,
+             **settings_overrides):
+        settings = make_settings(database, **settings_overrides)
+        with running(settings, {"admin": first_admin(settings, module_monkeypatch)}) as service:
+            service.add_user("rita", "researcher")
+            for reviewer in reviewers:
+                service.add_user(reviewer, "reviewer")
+            admin, rita = service.as_("admin"), service.as_("rita")
+            for name, members in projects.items():
+                created = admin.post("/projects", json={"name": name})
+                assert created.status_code == 201, created.text
+                project = service.projects[name] = TeamProject(created.json()["id"])
+                for member in members:
+                    assigned = admin.post(f"/projects/{project.id}/members", json={"user_id": service.ids[member]})
+                    assert assigned.status_code == 201, assigned.text
+                if report:
+                    uploaded = rita.post(f"/projects/{project.id}/documents", files={"file": (report, REPORT.encode())})
+                    assert uploaded.status_code == 201, uploaded.text
+                    project.document = uploaded.json()
+                    project.units = [u["id"] for u in rita.get(f"/projects/{project.id}/units",
+                                                               params={"limit": 1000}).json()["items"]]
+            yield service
+    return team
 
 
 @pytest.fixture(scope="module")

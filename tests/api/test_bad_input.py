@@ -6,24 +6,17 @@ import json
 
 import pytest
 
-from .conftest import REPORT, first_admin, foreign_qdpx, qdpx_with, running
+from .conftest import REPORT, foreign_qdpx, qdpx_with
 
 LIMIT = 100_000
 
 
 @pytest.fixture(scope="module")
-def service(database, make_settings, module_monkeypatch):
-    settings = make_settings(database, max_upload_bytes=LIMIT)
-    with running(settings, {"admin": first_admin(settings, module_monkeypatch)}) as service:
-        service.add_user("rita", "researcher")
-        service.add_user("ann", "reviewer")
-        admin = service.as_("admin")
-        pid = admin.post("/projects", json={"name": "bad input"}).json()["id"]
-        admin.post(f"/projects/{pid}/members", json={"user_id": service.ids["ann"]})
-        document = service.as_("rita").post(f"/projects/{pid}/documents",
-                                            files={"file": ("oak.md", REPORT.encode())}).json()
-        unit = service.as_("rita").get(f"/projects/{pid}/units").json()["items"][0]
-        service.ids.update(pid=pid, did=document["id"], uid=unit["id"])
+def service(make_team):
+    with make_team(reviewers=("ann",), projects={"bad input": ("ann",)}, report="oak.md",
+                   max_upload_bytes=LIMIT) as service:
+        project = service.projects["bad input"]
+        service.ids.update(pid=project.id, did=project.document["id"], uid=project.units[0])
         yield service
 
 

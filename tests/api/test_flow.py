@@ -12,13 +12,13 @@ import pytest
 from lxml import etree
 
 from api.orm import Job
-from api.refi import SCHEMAS
+from autocoder.refi import SCHEMAS
 from autocoder.agreement import agreement
 from autocoder.codebook import load_codebook
 from autocoder.frequencies import frequency_table
 
 from ..documents import write_docx, write_pdf
-from .conftest import REPORT, first_admin, running
+from .conftest import REPORT, running
 
 PRESEGMENTED = [
     {"id": "u1", "text": "Leaders promote an inclusive ethos across the whole school.", "section": "strength"},
@@ -28,20 +28,16 @@ PRESEGMENTED = [
 
 
 @pytest.fixture(scope="module")
-def service(database, make_settings, module_monkeypatch):
-    settings = make_settings(database)
-    token = first_admin(settings, module_monkeypatch)
-    with running(settings, {"admin": token}) as service:
-        service.add_user("rita", "researcher")
-        for reviewer in ("ann", "bob"):
-            service.add_user(reviewer, "reviewer")
-        project = service.as_("admin").post("/projects", json={"name": "Oak Lane"})
-        assert project.status_code == 201, project.text
-        service.ids["project"] = pid = project.json()["id"]
-        for reviewer in ("ann", "bob"):
-            assert service.as_("admin").post(f"/projects/{pid}/members",
-                                             json={"user_id": service.ids[reviewer]}).status_code == 201
+def service(make_team):
+    with make_team(reviewers=("ann", "bob"), projects={"Oak Lane": ("ann", "bob")}) as service:
+        service.ids["project"] = service.projects["Oak Lane"].id
         yield service
+
+
+def test_without_demo_nothing_of_the_demo_is_made(service):
+    assert {u["name"] for u in service.as_("admin").get("/users").json()} == {"admin", "rita", "ann", "bob"}
+    assert [p["name"] for p in service.as_("admin").get("/projects").json()] == ["Oak Lane"]
+    assert service.client.app.state.context.demo_tokens == {}
 
 
 def all_units(service, pid, **params) -> list[dict]:

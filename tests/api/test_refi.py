@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from lxml import etree
 
-from api.refi import SCHEMAS, read_qdc, read_qdpx, write_qdc
+from autocoder.refi import SCHEMAS, read_qdc, read_qdpx, write_qdc
 from autocoder.codebook import load_codebook
 
 from .conftest import REPORT, first_admin, foreign_qdpx, running

@@ -74,6 +74,7 @@ ENDPOINTS = [
     ("GET", "/models", STAFF, 200, None),
     ("POST", "/projects/{pid}/models", STAFF, 202, None),
     ("GET", "/projects/{pid}/jobs/{jid}", STAFF, 200, None),
+    ("GET", "/projects/{pid}/models", STAFF, 200, None),
     ("PUT", "/projects/{pid}/model", STAFF, 200, lambda s, i: {"json": {"version": i["model"]}}),
     ("POST", "/projects/{pid}/suggestions", STAFF, 200, None),
     ("GET", "/audit", (ADMIN,), 200, None),

@@ -23,7 +23,7 @@ from api.logs import JsonFormatter
 from api.orm import Document, Token, utcnow
 from benchmarks.reliability.bad_inputs import TRAVERSAL, app_routes, raw_upload
 
-from .conftest import REPORT, Caller, first_admin, running
+from .conftest import REPORT, Caller
 
 LIMIT = 100_000
 PUBLIC = {"/health", "/ready", "/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json",
@@ -44,19 +44,12 @@ def _needs_token(route) -> bool:
 
 
 @pytest.fixture(scope="module")
-def service(database, make_settings, module_monkeypatch):
-    settings = make_settings(database, max_upload_bytes=LIMIT)
-    with running(settings, {"admin": first_admin(settings, module_monkeypatch)}) as service:
-        service.add_user("rita", "researcher")
-        service.add_user("ann", "reviewer")
-        admin = service.as_("admin")
-        for project in ("A", "B"):
-            pid = admin.post("/projects", json={"name": project}).json()["id"]
-            document = admin.post(f"/projects/{pid}/documents", files={"file": ("r.md", REPORT.encode())}).json()
-            unit = admin.get(f"/projects/{pid}/units").json()["items"][0]
-            service.ids[project] = defaultdict(lambda: 1, project_id=pid, document_id=document["id"],
-                                               unit_id=unit["id"], user_id=service.ids["ann"])
-        admin.post(f"/projects/{service.ids['A']['project_id']}/members", json={"user_id": service.ids["ann"]})
+def service(make_team):
+    with make_team(reviewers=("ann",), projects={"A": ("ann",), "B": ()}, report="r.md",
+                   max_upload_bytes=LIMIT) as service:
+        for name, project in service.projects.items():
+            service.ids[name] = defaultdict(lambda: 1, project_id=project.id, document_id=project.document["id"],
+                                            unit_id=project.units[0], user_id=service.ids["ann"])
         yield service
 
 

@@ -55,6 +55,16 @@ def test_create_admin_then_serve_the_demo_project(environment, tmp_path):
         queue = httpx.get(f"{base}/projects/{demo['id']}/units", params={"status": "pending", "order": "confidence"},
                           headers=auth).json()
         assert queue["total"] > 100 and queue["items"][0]["suggestion"]["model_version"] == demo["model_version"]
+        # the demo admin and the start's tokens are admin actions too: in the audit log, as the command line's
+        log = httpx.get(f"{base}/audit", headers=auth).json()["items"]
+        assert [(e["action"], e["target"], e["details"]) for e in reversed(log)
+                if e["actor"].startswith("command line")][1:] == [
+            ("user.create", "user 2 (demo-reviewer)", {"role": "reviewer"}),
+            ("member.add", f"project {demo['id']} (demo)", {"user": "demo-reviewer"}),
+            ("token.issue", "user 2 (demo-reviewer)", {"expires_in_days": 7}),
+            ("user.create", "user 3 (demo-admin)", {"role": "admin"}),
+            ("token.issue", "user 3 (demo-admin)", {"expires_in_days": 7}),
+        ]
     finally:
         server.terminate()
         server.wait(timeout=30)

@@ -5,24 +5,12 @@ from __future__ import annotations
 
 import pytest
 
-from .conftest import REPORT, first_admin, running
-
 
 @pytest.fixture(scope="module")
-def service(database, make_settings, module_monkeypatch):
-    settings = make_settings(database)
-    token = first_admin(settings, module_monkeypatch)
-    with running(settings, {"admin": token}) as service:
-        service.add_user("rita", "researcher")
-        for reviewer in ("ann", "bob"):
-            service.add_user(reviewer, "reviewer")
-        pid = service.ids["project"] = service.as_("admin").post("/projects", json={"name": "Oak Lane"}).json()["id"]
-        for reviewer in ("ann", "bob"):
-            service.as_("admin").post(f"/projects/{pid}/members", json={"user_id": service.ids[reviewer]})
-        upload = service.as_("rita").post(f"/projects/{pid}/documents", files={"file": ("oak.md", REPORT.encode())})
-        assert upload.status_code == 201, upload.text
-        service.ids["units"] = [u["id"] for u in service.as_("rita").get(
-            f"/projects/{pid}/units", params={"limit": 1000}).json()["items"]]
+def service(make_team):
+    with make_team(reviewers=("ann", "bob"), projects={"Oak Lane": ("ann", "bob")}, report="oak.md") as service:
+        project = service.projects["Oak Lane"]
+        service.ids.update(project=project.id, units=project.units)
         yield service
 
 

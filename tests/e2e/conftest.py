@@ -8,6 +8,8 @@ ones the tests take on the way.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -97,20 +99,26 @@ def browser(chromium_path):
         browser.close()
 
 
-@pytest.fixture
-def page(browser, site, request):
-    """A fresh tab (1280x800) on the service; a screenshot at the end of the test; any uncaught script error
-    fails the test."""
+@contextmanager
+def tab(browser, base_url: str, name: str) -> Iterator:
+    """A fresh tab (1280x800) on a service; a screenshot `name` at the end; any uncaught script error fails."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    context = browser.new_context(viewport={"width": 1280, "height": 800}, base_url=site.base, accept_downloads=True)
+    context = browser.new_context(viewport={"width": 1280, "height": 800}, base_url=base_url, accept_downloads=True)
     context.set_default_timeout(TIMEOUT_MS)
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
     yield page
-    page.screenshot(path=ARTIFACTS / f"{request.node.name}.png")
+    page.screenshot(path=ARTIFACTS / f"{name}.png")
     context.close()
     assert not errors, f"script errors on the page: {errors}"
+
+
+@pytest.fixture
+def page(browser, site, request):
+    """A tab on the test site, screenshot under the test's name."""
+    with tab(browser, site.base, request.node.name) as page:
+        yield page
 
 
 def screenshot(page, name: str) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from api.refi import slug
+from autocoder.refi import slug
 
 from .conftest import screenshot
 

@@ -1,7 +1,10 @@
 """REFI-QDA exchange (QDA-XML 1.0): projects (.qdpx: project.qde plus sources/*.txt) and codebooks (.qdc).
 
-Constructs are codes that cannot be coded, holding their categories; units reviewed as fitting no
-category are coded to an extra NONE code, so an export says which units were judged uncodable.
+The one reader and writer of the format, for the command line and the service. Constructs are codes that
+cannot be coded, holding their categories (a codebook without constructs has its categories at the top);
+units reviewed as fitting no category are coded to an extra NONE code, so an export says which units were
+judged uncodable. A selection's description holds its report section and, for a model's suggestion, its
+confidence and model, one `key: value` a line.
 GUIDs are derived from ids, so exporting the same project twice gives the same GUIDs and an export
 re-imports by GUID (or, from other software, by code name). Every document written is checked
 against the standard's schemas in `schemas/`, and every document read must pass them too.
@@ -22,16 +25,16 @@ from pathlib import Path
 
 from lxml import etree
 
-from autocoder.codebook import Codebook
-from autocoder.errors import InputError
-from autocoder.types import NONE_CODE
+from .codebook import Codebook
+from .errors import InputError
+from .types import NONE_CODE, Document, Suggestion, Unit
 
 PROJECT_NS = "urn:QDA-XML:project:1.0"
 CODEBOOK_NS = "urn:QDA-XML:codebook:1.0"
 SCHEMAS = Path(__file__).resolve().parent / "schemas"
 _GUIDS = uuid.UUID("5f0c6a2e-4d0b-4c57-9d8e-2b1a7c3e9f10")
 NONE_NAME = "NONE (no category applies)"
-_SECTION = re.compile(r"^section: (\w+)$")
+_NOTE = re.compile(r"^(section|confidence|model): (\S+)$", re.MULTILINE)
 
 
 def guid(*parts: object) -> str:
@@ -44,6 +47,16 @@ def code_guid(codebook: Codebook, code: str) -> str:
 
 def slug(name: str) -> str:
     return re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_") or "code"
+
+
+def short_slug(name: str, width: int = 40) -> str:
+    """An id from a code's name: its slug, cut at a word boundary to at most `width` characters."""
+    words, kept = slug(name).split("_"), []
+    for word in words:
+        if kept and len("_".join([*kept, word])) > width:
+            break
+        kept.append(word)
+    return "_".join(kept)
 
 
 @lru_cache(maxsize=None)
@@ -84,6 +97,8 @@ def _codes(parent: etree._Element, codebook: Codebook, ns: str, with_none: bool)
         group = code(codes, guid("construct", codebook.id, construct.id), construct.name, "false", construct.definition)
         for category in codebook.categories_of(construct.id):
             code(group, code_guid(codebook, category.id), category.name, "true", category.principle)
+    for category in codebook.categories_of(None):
+        code(codes, code_guid(codebook, category.id), category.name, "true", category.principle)
     if with_none:
         code(codes, code_guid(codebook, NONE_CODE), NONE_NAME, "true",
              "Units reviewed and found to fit no category of the codebook.")
@@ -96,14 +111,21 @@ def write_qdc(codebook: Codebook) -> bytes:
 
 
 def read_qdc(data: bytes, source: str, codebook_id: str) -> dict:
-    """A codebook in the library's form: top-level codes with codes inside are constructs, the codable
-    codes inside them (at any depth) categories; top-level codes on their own go to an 'ungrouped' construct."""
+    """A REFI-QDA codebook (.qdc) in the library's form (see `codebook_of`)."""
     root = parse_validated(data, "Codebook.xsd", source)
-    ns = {"q": CODEBOOK_NS}
-    constructs, categories, ids = [], [], set()
+    return codebook_of(root.find(f"{{{CODEBOOK_NS}}}Codes"), CODEBOOK_NS, codebook_id,
+                       root.get("origin") or codebook_id, source)
 
-    def unique(name: str) -> str:
-        base = candidate = slug(name)
+
+def codebook_of(codes: etree._Element | None, ns: str, codebook_id: str, name: str, source: str) -> dict:
+    """The codes under a <Codes> element in the library's form: top-level codes with codes inside are
+    constructs, the codable codes inside them (at any depth) categories. Top-level codes on their own are
+    categories too: without a construct when no code has codes inside, else in an 'ungrouped' construct."""
+    q = {"q": ns}
+    constructs, categories, ids, ungrouped = [], [], set(), []
+
+    def unique(code_name: str) -> str:
+        base = candidate = short_slug(code_name)
         n = 1
         while candidate in ids or candidate == NONE_CODE.lower():
             n += 1
@@ -111,29 +133,44 @@ def read_qdc(data: bytes, source: str, codebook_id: str) -> dict:
         ids.add(candidate)
         return candidate
 
-    def description(element) -> str:
-        return (element.findtext("q:Description", default="", namespaces=ns) or "").strip()
+    def category(element, construct_id: str | None) -> dict:
+        return {"id": unique(element.get("name")), "name": element.get("name"), "construct": construct_id,
+                "principle": (element.findtext("q:Description", default="", namespaces=q) or "").strip()}
 
-    ungrouped = []
-    for top in root.findall("q:Codes/q:Code", ns):
-        inner = top.findall(".//q:Code", ns)
+    for top in codes.findall("q:Code", q) if codes is not None else ():
+        inner = top.findall(".//q:Code", q)
         if not inner:
             if top.get("name") != NONE_NAME:
                 ungrouped.append(top)
             continue
         construct_id = unique(top.get("name"))
-        constructs.append({"id": construct_id, "name": top.get("name"), "definition": description(top)})
-        categories += [{"id": unique(c.get("name")), "name": c.get("name"), "construct": construct_id,
-                        "principle": description(c)} for c in inner if c.get("isCodable") in ("true", "1")]
-    if ungrouped:
+        constructs.append({"id": construct_id, "name": top.get("name"),
+                           "definition": (top.findtext("q:Description", default="", namespaces=q) or "").strip()})
+        categories += [category(c, construct_id) for c in inner if c.get("isCodable") in ("true", "1")]
+    construct_id = None
+    if ungrouped and constructs:
         construct_id = unique("ungrouped")
         constructs.append({"id": construct_id, "name": "Ungrouped"})
-        categories += [{"id": unique(c.get("name")), "name": c.get("name"), "construct": construct_id,
-                        "principle": description(c)} for c in ungrouped]
-    book = {"id": codebook_id, "name": root.get("origin") or codebook_id, "constructs": constructs,
-            "categories": categories}
+    categories += [category(c, construct_id) for c in ungrouped]
+    book = {"id": codebook_id, "name": name, "constructs": constructs, "categories": categories}
     Codebook.from_dict(book, source=source)
     return book
+
+
+def load_codebook(path: Path) -> Codebook:
+    """The codebook of a .qdc file, or of the project in a .qdpx file; its id is the file's name as a slug."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise InputError("codebook file not found", source=str(path)) from None
+    codebook_id = slug(path.stem)
+    if path.suffix.lower() == ".qdc":
+        return Codebook.from_dict(read_qdc(data, str(path), codebook_id), source=str(path))
+    archive, members = _open_qdpx(data, str(path), max_bytes=MAX_PROJECT_BYTES)
+    root = _project_root(archive, members, str(path))
+    book = codebook_of(root.find(f"{{{PROJECT_NS}}}CodeBook/{{{PROJECT_NS}}}Codes"), PROJECT_NS, codebook_id,
+                       root.get("name") or codebook_id, str(path))
+    return Codebook.from_dict(book, source=str(path))
 
 
 def read_json_object(data: bytes, source: str) -> dict:
@@ -158,6 +195,35 @@ class CodedUnit:
     section: str | None
     code: str
     coder: str | None
+    confidence: float | None = None
+    """For a model's suggestion: the probability of its code."""
+    model: str | None = None
+
+
+@dataclass(frozen=True)
+class QdaProject:
+    """What a .qdpx holds for coding: each text source's name and text, and the coded selections."""
+
+    documents: dict[str, str]
+    units: list[CodedUnit]
+
+
+MAX_PROJECT_BYTES = 500 * 1024 * 1024
+"""What a .qdpx read from disk may unpack to (the service sets its own limit from its upload limit)."""
+
+
+def _confidence(value: str | None) -> float | None:
+    try:
+        return float(value) if value is not None else None
+    except ValueError:  # a hand-edited description: the confidence is only informative
+        return None
+
+
+def _note(unit: CodedUnit) -> str:
+    lines = [f"section: {unit.section}" if unit.section else "",
+             f"confidence: {unit.confidence:.4f}" if unit.confidence is not None else "",
+             f"model: {unit.model}" if unit.model else ""]
+    return "\n".join(line for line in lines if line)
 
 
 def write_qdpx(name: str, codebook: Codebook, documents: Iterable[tuple[str, str, list[CodedUnit]]]) -> bytes:
@@ -188,8 +254,8 @@ def write_qdpx(name: str, codebook: Codebook, documents: Iterable[tuple[str, str
                                              guid=guid("selection", name, doc_name, unit.start, unit.end),
                                              name=unit.ref or f"{doc_name}:{unit.start}-{unit.end}",
                                              startPosition=str(unit.start), endPosition=str(unit.end), **who)
-                if unit.section:
-                    etree.SubElement(selection, f"{q}Description").text = f"section: {unit.section}"
+                if _note(unit):
+                    etree.SubElement(selection, f"{q}Description").text = _note(unit)
                 coding = etree.SubElement(selection, f"{q}Coding", guid=guid("coding", selection.get("guid")), **who)
                 etree.SubElement(coding, f"{q}CodeRef", targetGUID=code_guid(codebook, unit.code))
     out = io.BytesIO()
@@ -200,8 +266,7 @@ def write_qdpx(name: str, codebook: Codebook, documents: Iterable[tuple[str, str
     return out.getvalue()
 
 
-def read_qdpx(data: bytes, codebook: Codebook, source: str, max_bytes: int) -> list[CodedUnit]:
-    """The coded text selections of a .qdpx, with codes mapped to `codebook` by GUID or by name."""
+def _open_qdpx(data: bytes, source: str, max_bytes: int) -> tuple[zipfile.ZipFile, dict]:
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         members = {info.filename.lower(): info for info in archive.infolist()}
@@ -211,7 +276,30 @@ def read_qdpx(data: bytes, codebook: Codebook, source: str, max_bytes: int) -> l
         raise InputError(f"unpacks to more than {max_bytes:,} bytes", source=source)
     if "project.qde" not in members:
         raise InputError("no project.qde in the archive", source=source)
-    root = parse_validated(archive.read(members["project.qde"]), "Project.xsd", f"{source}:project.qde")
+    return archive, members
+
+
+def _project_root(archive: zipfile.ZipFile, members: dict, source: str) -> etree._Element:
+    return parse_validated(archive.read(members["project.qde"]), "Project.xsd", f"{source}:project.qde")
+
+
+def read_qdpx(data: bytes, codebook: Codebook, source: str, max_bytes: int) -> list[CodedUnit]:
+    """The coded text selections of a .qdpx, with codes mapped to `codebook` by GUID or by name."""
+    return read_project(data, codebook, source, max_bytes).units
+
+
+def read_project_file(path: str | Path, codebook: Codebook) -> QdaProject:
+    try:
+        data = Path(path).read_bytes()
+    except FileNotFoundError:
+        raise InputError("file not found", source=str(path)) from None
+    return read_project(data, codebook, str(path), MAX_PROJECT_BYTES)
+
+
+def read_project(data: bytes, codebook: Codebook, source: str, max_bytes: int) -> QdaProject:
+    """The text sources and coded text selections of a .qdpx, with codes mapped to `codebook` by GUID or by name."""
+    archive, members = _open_qdpx(data, source, max_bytes)
+    root = _project_root(archive, members, source)
     ns = {"q": PROJECT_NS}
     users = {u.get("guid").strip("{}").lower(): u.get("name") for u in root.findall("q:Users/q:User", ns)}
     names = {c.get("guid").strip("{}").lower(): c.get("name") for c in root.iter(f"{{{PROJECT_NS}}}Code")}
@@ -235,15 +323,16 @@ def read_qdpx(data: bytes, codebook: Codebook, source: str, max_bytes: int) -> l
         except UnicodeDecodeError:
             raise InputError(f"{member.filename} is not UTF-8 text", source=source) from None
 
-    units, unknown = [], set()
+    units, unknown, documents = [], set(), {}
     for element in root.findall("q:Sources/q:TextSource", ns):
         doc, text = element.get("name") or element.get("guid"), text_of(element)
+        documents[doc] = text
         for selection in element.findall("q:PlainTextSelection", ns):
             start, end = int(selection.get("startPosition")), int(selection.get("endPosition"))
             if not 0 <= start < end <= len(text):
                 raise InputError(f"selection {selection.get('guid')} in {doc!r} runs outside its text "
                                  f"({start}-{end} of {len(text)} characters)", source=source)
-            section = _SECTION.match(selection.findtext("q:Description", default="", namespaces=ns) or "")
+            note = dict(_NOTE.findall(selection.findtext("q:Description", default="", namespaces=ns) or ""))
             for coding in selection.findall("q:Coding", ns):
                 target = coding.find("q:CodeRef", ns).get("targetGUID").strip("{}").lower()
                 code = by_guid.get(target) or by_name.get((names.get(target) or "").lower())
@@ -251,11 +340,23 @@ def read_qdpx(data: bytes, codebook: Codebook, source: str, max_bytes: int) -> l
                     unknown.add(names.get(target) or target)
                     continue
                 coder = users.get((coding.get("creatingUser") or selection.get("creatingUser") or "").strip("{}").lower())
-                units.append(CodedUnit(selection.get("name"), doc, start, end, text[start:end],
-                                       section.group(1) if section else None, code, coder))
+                units.append(CodedUnit(selection.get("name"), doc, start, end, text[start:end], note.get("section"),
+                                       code, coder, _confidence(note.get("confidence")), note.get("model")))
     if unknown:
         raise InputError(f"codes not in the project's codebook {codebook.id!r}: {', '.join(sorted(unknown))}",
                          source=source)
     if not units:
         raise InputError("no coded text selections in the project", source=source)
-    return units
+    return QdaProject(documents, units)
+
+
+def write_suggestions(name: str, codebook: Codebook,
+                      coded: Iterable[tuple[Document, list[Unit], list[Suggestion]]]) -> bytes:
+    """A .qdpx of a model's suggestions: each document with one coding per unit given a category, by the
+    model as its user, its confidence in the selection's description."""
+    return write_qdpx(name, codebook, (
+        (document.id, document.text,
+         [CodedUnit(unit.id, document.id, unit.start, unit.end, unit.text, unit.section, suggestion.category,
+                    suggestion.model, suggestion.confidence, suggestion.model)
+          for unit, suggestion in zip(units, suggestions) if suggestion.category is not None])
+        for document, units, suggestions in coded))
