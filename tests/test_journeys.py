@@ -12,10 +12,12 @@ import pytest
 from lxml import etree
 
 from autocoder.agreement import agreement, character_agreement
+from autocoder.alignment import align
 from autocoder.classify import model_codebook
 from autocoder.codebook import load_codebook
 from autocoder.corpus import CORPORA_DIR, load_split
 from autocoder.refi import SCHEMAS, read_project, read_project_file, write_qdc, write_qdpx
+from autocoder.segment import Segmenter
 from benchmarks.reliability.server import Server
 
 from .commands import run_cli as run
@@ -50,20 +52,23 @@ def misaligned(path, out):
     units = [merged, cut, heading, *rest, *(u for u in project.units if u.doc != doc)]
     out.write_bytes(write_qdpx("misaligned", book, (
         (name, text, [u for u in units if u.doc == name]) for name, text in project.documents.items())))
-    return out
+    return out, [(u.doc, u.start, u.end) for u in (merged, cut, heading)]
 
 
 def test_train_and_evaluate_on_an_nvivo_project_with_selections_that_are_not_units(exports, tmp_path):
-    data = misaligned(exports["category"], tmp_path / "our_project.qdpx")
+    data, (merged, cut, heading) = misaligned(exports["category"], tmp_path / "our_project.qdpx")
+    alignment = align(read_project_file(data, load_codebook(data)), Segmenter())
+    mapped = {(u.doc, u.start, u.end) for u in (*alignment.by_overlap, *alignment.outweighed)}
+    assert {merged, cut} <= mapped and [(u.doc, u.start, u.end) for u in alignment.unmatched] == [heading]
     trained = run("train", "--data", data, "--folds", "2", "-o", tmp_path / "model")
     report = trained.stderr.replace("\n", " ")
-    assert "2 mapped to the units they overlap" in report and "1 overlap no unit" in report
+    assert f"{len(alignment.by_overlap)} mapped to the units they overlap" in report and "1 overlap no unit" in report
     assert "codes no unit" in report and "not a unit" in report
     assert "model our_project-lr-" in report
     book = model_codebook(tmp_path / "model")
     assert book.id == "our_project" and len(book.categories) == 27 and len(book.constructs) == 6
     evaluated = run("evaluate", "--model", tmp_path / "model", "--data", exports["category"]).stdout
-    assert evaluated.startswith("category.qdpx: n=197  category kappa=")
+    assert evaluated.startswith(f"category.qdpx: n={len(alignment.units)}  category kappa=")  # the same documents
 
 
 def test_agreement_of_two_coders_projects_per_unit_and_per_code_over_characters(exports, tmp_path):
@@ -73,11 +78,16 @@ def test_agreement_of_two_coders_projects_per_unit_and_per_code_over_characters(
                  "--json", tmp_path / "agreement.json")
     assert "character level, per code (as NVivo's coding comparison" in result.stdout
     saved = json.loads((tmp_path / "agreement.json").read_text())
-    units = load_split(SPLIT)
-    direct = agreement([u["annotator_1"] for u in units], [u["annotator_2"] for u in units], book)
-    assert saved["category"]["n"] == len(units)
+    # Both coders' selections land on the segmenter's units of the same documents, compared unit by unit...
+    first, second = (align(read_project_file(exports[c], book), Segmenter()) for c in ("annotator_1", "annotator_2"))
+    direct = agreement(first.codes, second.codes, book)
+    assert saved["category"]["n"] == len(first.units) == len(second.units)
     assert saved["category"]["kappa"] == pytest.approx(direct["category"].kappa)
     assert saved["construct"]["kappa"] == pytest.approx(direct["construct"].kappa)
+    # ... and agree about as well as on the corpus's own units, which the segmenter cuts a little differently.
+    units = load_split(SPLIT)
+    stored = agreement([u["annotator_1"] for u in units], [u["annotator_2"] for u in units], book)
+    assert saved["category"]["kappa"] == pytest.approx(stored["category"].kappa, abs=0.05)
     by_code = {row["code"]: row for row in saved["characters"]}
     assert set(by_code) == {c.id for c in load_codebook(tmp_path / "book.qdc").categories}
     assert all(row["kappa"] is None or -1 <= row["kappa"] <= 1 for row in by_code.values())
