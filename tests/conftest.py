@@ -6,11 +6,14 @@ import json
 from pathlib import Path
 
 import pytest
+from sklearn.metrics import confusion_matrix
 
+from autocoder.agreement import to_constructs
 from autocoder.classify import CodebookClassifier
 from autocoder.codebook import load_codebook
 from autocoder.embed import Encoder
 from autocoder.segment import Segmenter
+from autocoder.types import NONE_CODE
 
 ROOT = Path(__file__).resolve().parent.parent
 STUDY_UNITS = ROOT / "corpora" / "study" / "units.jsonl"
@@ -47,5 +50,13 @@ def small_model(codebook, encoder, study_units):
 
 
 @pytest.fixture(scope="session")
-def small_model_dir(small_model, tmp_path_factory):
-    return small_model.save(tmp_path_factory.mktemp("model"))
+def small_model_dir(small_model, codebook, study_units, tmp_path_factory):
+    """The small model saved, with construct confusion counts as `autocoder train` records them (here from its
+    own training units, not out of fold: enough for tests of what reads them)."""
+    coded = [u for u in study_units if u["category"]]
+    predicted = small_model.predict([u["text"] for u in coded])
+    labels = [*codebook.construct_ids, NONE_CODE]
+    counts = confusion_matrix(to_constructs([u["category"] for u in coded], codebook),
+                              to_constructs(predicted, codebook), labels=labels)
+    return small_model.save(tmp_path_factory.mktemp("model"),
+                            extra={"construct_confusion": {"labels": labels, "counts": counts.tolist()}})

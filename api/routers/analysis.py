@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from collections import Counter, defaultdict
 from itertools import combinations
+from pathlib import Path
 from typing import Literal
 
 from fastapi import APIRouter, Depends, Query
@@ -13,14 +15,14 @@ from sqlalchemy.orm import Session
 
 from autocoder.agreement import agreement
 from autocoder.errors import InputError
-from autocoder.frequencies import frequency_table, published_table, to_markdown
+from autocoder.frequencies import construct_intervals, frequency_table, published_table, to_markdown
 from autocoder.types import Section
 
 from ..auth import STAFF, project_access
 from ..coding import project_codebook
 from ..deps import get_session
 from ..errors import Conflict
-from ..orm import Project, Unit
+from ..orm import ModelVersion, Project, Unit
 from ..payloads import ProgressOut, ReviewerProgress, RowId
 from .review import standing, unit_histories
 
@@ -110,22 +112,55 @@ def frequencies(project: Project = Depends(project_access(*STAFF)), session: Ses
                 document_id: RowId | None = None, section: Section | None = SectionQuery,
                 by_section: bool = Query(False, description="A column per report section."),
                 published: bool = Query(False, description="The codebook's own published frequencies instead."),
+                intervals: bool = Query(False, description="With level=construct: each proportion's estimate and "
+                                        "95% interval, bootstrapped over the documents; with codes=model, also "
+                                        "corrected for the active model's held-out misclassifications."),
                 format: Literal["json", "csv", "md"] = "json"):
     """A frequency table of the project's (or a document's, or a section's) codes."""
     codebook = project_codebook(project)
+    if intervals and (level != "construct" or published or not codebook.constructs):
+        raise InputError("intervals are for the construct table (level=construct) of the project's own codes, "
+                         "with a codebook that has constructs")
     if published:
         table = published_table(codebook, level)
+    elif intervals:
+        units = _coded_units(session, project, document_id, section, codes)
+        values = _unit_codes(units, codes)
+        if not units:
+            raise Conflict("no units to estimate proportions from")
+        table = construct_intervals(values, [str(u.document_id) for u in units], codebook,
+                                    _model_confusion(session, project) if codes == "model" else None)
     else:
-        query = _units(project, document_id, section)
-        if codes == "reviewed":
-            query = query.where(Unit.status != "pending")
-        units = session.scalars(query).unique().all()
-        suggested = [u.suggestion.category if u.suggestion else None for u in units]
-        values = suggested if codes == "model" else [u.code or s for u, s in zip(units, suggested)]
-        table = frequency_table(values, codebook, level, groups=[u.section for u in units] if by_section else None)
+        units = _coded_units(session, project, document_id, section, codes)
+        table = frequency_table(_unit_codes(units, codes), codebook, level,
+                                groups=[u.section for u in units] if by_section else None)
     if format == "md":
         return PlainTextResponse(to_markdown(table), media_type="text/markdown")
     if format == "csv":
         return PlainTextResponse(table.to_csv(index=False), media_type="text/csv")
     return {"level": level, "codes": None if published else codes, "columns": list(table.columns),
             "rows": table.to_dict(orient="records")}
+
+
+def _coded_units(session: Session, project: Project, document_id: int | None, section: Section | None,
+                 codes: str) -> list[Unit]:
+    query = _units(project, document_id, section)
+    if codes == "reviewed":
+        query = query.where(Unit.status != "pending")
+    return list(session.scalars(query).unique().all())
+
+
+def _unit_codes(units: list[Unit], codes: str) -> list[str | None]:
+    """A unit's suggestion (codes=model), else its decision when it has one."""
+    suggested = [u.suggestion.category if u.suggestion else None for u in units]
+    return suggested if codes == "model" else [u.code or s for u, s in zip(units, suggested)]
+
+
+def _model_confusion(session: Session, project: Project) -> dict | None:
+    """The active model's out-of-fold construct confusion counts, if its version records them."""
+    version = session.get(ModelVersion, project.model_version) if project.model_version else None
+    try:
+        return json.loads((Path(version.path) / "model.json").read_text(encoding="utf-8")).get("construct_confusion")
+    except (AttributeError, OSError, ValueError):
+        return None
+

@@ -651,6 +651,8 @@ async function renderDashboard() {
     call(`/projects/${project}/frequencies?level=${level}&published=true`),
     call(`/projects/${project}/models`),
   ]);
+  const intervals = level === "construct"
+    ? await optional(call(`/projects/${project}/frequencies?level=construct&intervals=true`)) : { rows: [] };
   $("dashboard-note").textContent = `${state.documents.length} documents · model ${state.project.model_version ?? "none"}`;
   $("reviewed-total").textContent = `${progress.reviewed} of ${progress.units} units`
     + (progress.units ? ` (${percent(progress.reviewed / progress.units)})` : "");
@@ -661,7 +663,7 @@ async function renderDashboard() {
   $("kappa").tBodies[0].replaceChildren(...kappaRows("Model vs reviewers", "model", model),
     ...kappaRows(reviewers.unavailable ? "Reviewer vs reviewer" : `${reviewers.a} vs ${reviewers.b}`, "reviewers", reviewers));
   $("table5-title").textContent = level === "construct" ? "Construct proportions (Table 5)" : "Category proportions (Table 3)";
-  renderChart(table5.rows, published.rows, level);
+  renderChart(table5.rows, published.rows, level, intervals.rows ?? []);
   renderVersions(versions);
   $("audit-panel").hidden = state.me.role !== "admin";
   if (state.me.role === "admin") renderAudit(await call(`/audit?limit=${AUDIT_ROWS}`));
@@ -706,8 +708,10 @@ function kappaRows(label, key, report) {
     el("td", {}, report[level].kappa_ci95.map((x) => x.toFixed(3)).join(" – "))));
 }
 
-function renderChart(rows, published, level) {
+function renderChart(rows, published, level, intervals) {
   const paper = new Map(published.filter((r) => "school_reports prop" in r).map((r) => [r[level], r["school_reports prop"]]));
+  // 95% intervals of the construct proportions, bootstrapped over the project's documents
+  const range = new Map(intervals.map((r) => [r[level], [r["95% low"], r["95% high"]]]));
   const labelWidth = 260;
   const barWidth = 520;
   const rowHeight = 42;
@@ -715,17 +719,23 @@ function renderChart(rows, published, level) {
   const chart = svg("svg", { class: "chart", viewBox: `0 0 ${labelWidth + barWidth + 110} ${height}`, width: "100%",
     role: "img", "aria-labelledby": "table5-title table5-desc" });
   const description = rows.map((r) => `${r.name}: ${percent(r["all prop"])} (${r["all n"]} units)`
+    + (range.has(r[level]) ? `, 95% interval ${range.get(r[level]).map(percent).join(" to ")}` : "")
     + (paper.has(r[level]) ? `, paper ${percent(paper.get(r[level]))}` : "")).join("; ");
   chart.append(svg("desc", { id: "table5-desc" }, description));
-  const scale = Math.max(...rows.map((r) => r["all prop"]), ...paper.values(), 0.01);
+  const scale = Math.max(...rows.map((r) => r["all prop"]), ...paper.values(), ...[...range.values()].map((r) => r[1]), 0.01);
   rows.forEach((row, i) => {
     const y = 10 + i * rowHeight;
     const group = svg("g", { "data-construct": row[level] });
     group.append(svg("text", { x: 0, y: y + 15 }, row.name));
     const ours = row["all prop"];
     group.append(svg("rect", { class: "ours", x: labelWidth, y, height: 18, width: Math.max(1, (barWidth * ours) / scale) }),
-      svg("text", { class: "value", x: labelWidth + (barWidth * ours) / scale + 6, y: y + 14 },
-        `${percent(ours)} (${row["all n"]})`));
+      svg("text", { class: "value", x: labelWidth + (barWidth * Math.max(ours, range.get(row[level])?.[1] ?? 0)) / scale + 6, y: y + 14 },
+        `${percent(ours)} (${row["all n"]})` + (range.has(row[level]) ? `, 95% ${range.get(row[level]).map(percent).join("–")}` : "")));
+    if (range.has(row[level])) {
+      const [low, high] = range.get(row[level]);
+      group.append(svg("line", { class: "interval", x1: labelWidth + (barWidth * low) / scale, x2: labelWidth + (barWidth * high) / scale,
+        y1: y + 9, y2: y + 9 }));
+    }
     if (paper.has(row[level])) {
       const theirs = paper.get(row[level]);
       group.append(svg("rect", { class: "paper", x: labelWidth, y: y + 21, height: 12, width: Math.max(1, (barWidth * theirs) / scale) }),
@@ -734,7 +744,8 @@ function renderChart(rows, published, level) {
     chart.append(group);
   });
   const legend = el("p", { class: "meta" }, el("span", { class: "swatch ours", "aria-hidden": "true" }), " this project ",
-    el("span", { class: "swatch paper", "aria-hidden": "true" }), " the paper's school reports (Table 5)");
+    el("span", { class: "swatch paper", "aria-hidden": "true" }), " the paper's school reports (Table 5)",
+    range.size ? "; the line across a bar: its 95% interval, bootstrapped over the project's documents" : "");
   $("table5").replaceChildren(chart, legend);
 }
 

@@ -15,7 +15,7 @@ from api.orm import Job
 from autocoder.refi import SCHEMAS
 from autocoder.agreement import agreement
 from autocoder.codebook import load_codebook
-from autocoder.frequencies import frequency_table
+from autocoder.frequencies import construct_intervals, frequency_table
 
 from ..documents import write_docx, write_pdf
 from .conftest import REPORT, running
@@ -211,6 +211,26 @@ def test_frequency_tables_over_project_document_and_section(service, documents, 
     assert reviewed["rows"] == frequency_table(in_scope, codebook).to_dict(orient="records")
     markdown = rita.get(f"/projects/{pid}/frequencies", params={"format": "md", "published": True})
     assert markdown.headers["content-type"].startswith("text/markdown") and "| construct | category |" in markdown.text
+
+
+def test_table5_with_intervals_over_the_projects_documents(service, decided, small_model_dir):
+    pid, rita, codebook = service.ids["project"], service.as_("rita"), load_codebook()
+    units = all_units(service, pid)
+    documents = [str(u["document_id"]) for u in units]
+    current = rita.get(f"/projects/{pid}/frequencies", params={"level": "construct", "intervals": True}).json()
+    expected = construct_intervals([u["code"] or u["suggestion"]["category"] for u in units], documents, codebook)
+    assert current["rows"] == expected.to_dict(orient="records") and "95% low" in current["columns"]
+    # the suggestions alone are corrected for the active model's own held-out confusion
+    confusion = json.loads((small_model_dir / "model.json").read_text(encoding="utf-8"))["construct_confusion"]
+    model = rita.get(f"/projects/{pid}/frequencies", params={"level": "construct", "intervals": True,
+                                                             "codes": "model"}).json()
+    suggested = [u["suggestion"]["category"] for u in units]
+    corrected = construct_intervals(suggested, documents, codebook, confusion)
+    assert model["rows"] == corrected.to_dict(orient="records")
+    assert model["rows"] != construct_intervals(suggested, documents, codebook).to_dict(orient="records")
+    for params in ({"intervals": True}, {"level": "construct", "intervals": True, "published": True}):
+        refused = rita.get(f"/projects/{pid}/frequencies", params=params)
+        assert refused.status_code == 400 and "level=construct" in refused.json()["detail"]
 
 
 def _export(service, pid, format):

@@ -208,6 +208,7 @@ def test_dashboard_figures_match_the_api(page, site):
         model = rita.get(f"/projects/{project}/agreement/model", params={"resamples": 200}).json()
         pair = rita.get(f"/projects/{project}/agreement/reviewers", params={"resamples": 200}).json()
         table5 = rita.get(f"/projects/{project}/frequencies", params={"level": "construct"}).json()
+        intervals = rita.get(f"/projects/{project}/frequencies", params={"level": "construct", "intervals": True}).json()
         exported = rita.get(f"/projects/{project}/export", params={"format": "csv"}).content
     assert progress["reviewers"] and progress["reviewed"] > 0
     assert page.inner_text("#reviewed-total") == (
@@ -221,10 +222,14 @@ def test_dashboard_figures_match_the_api(page, site):
             assert cells == [level, str(report[level]["n"]), f"{report[level]['kappa']:.3f}",
                              f"{ci[0]:.3f} – {ci[1]:.3f}"]
     assert page.locator("[data-kappa='reviewers-category'] th").inner_text() == f"{pair['a']} vs {pair['b']}"
+    ranges = {row["construct"]: (row["95% low"], row["95% high"]) for row in intervals["rows"]}
     for row in table5["rows"]:
         bar = page.locator(f"#table5 g[data-construct='{row['construct']}']")
+        low, high = ranges[row["construct"]]
         assert bar.locator("text").first.text_content() == row["name"]
-        assert bar.locator("text.value").text_content() == f"{100 * row['all prop']:.1f}% ({row['all n']})"
+        assert bar.locator("text.value").text_content() == (
+            f"{100 * row['all prop']:.1f}% ({row['all n']}), 95% {100 * low:.1f}%–{100 * high:.1f}%")
+        assert bar.locator("line.interval").count() == 1
     screenshot(page, "dashboard")
     page.locator("[data-export='csv']").focus()
     with page.expect_download() as download:
