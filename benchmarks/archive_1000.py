@@ -5,8 +5,10 @@ unless one is given. The command runs as a user runs it, in its own process; its
 whole process tree (the command and its workers), sampled every 0.1 s.
 
     .venv/bin/python benchmarks/archive_1000.py [--reports 1000] [--backend onnx-int8] [--workers 0] [--archive DIR]
+                                                [--model DIR]
 
-Writes benchmarks/results/archive_1000.json and .md (with the backend in the name when it is not the default).
+Writes benchmarks/results/archive_1000.json and .md (with the backend in the name when it is not the default,
+and the model's version when a model folder is given).
 The machine's load average is recorded with the figures: rerun on an idle machine for numbers to quote.
 """
 
@@ -33,26 +35,30 @@ def main() -> None:
     parser.add_argument("--backend", default=DEFAULT_BACKEND, choices=BACKENDS)
     parser.add_argument("--workers", type=int, default=0, help="0: one per core")
     parser.add_argument("--archive", type=Path, help="an existing archive instead of a generated one")
+    parser.add_argument("--model", type=Path, help="a model folder other than the default, to time beside it")
     args = parser.parse_args()
     start = machine()
     with tempfile.TemporaryDirectory() as tmp:
         archive = args.archive or make_archive(Path(tmp) / "archive", args.reports)
-        run = batch_command(archive, Path(tmp) / "results", "--backend", args.backend, "--workers", str(args.workers))
+        run = batch_command(archive, Path(tmp) / "results", "--backend", args.backend, "--workers", str(args.workers),
+                            *(["--model", str(args.model)] if args.model else []))
     manifest = run["manifest"]
     counts = manifest["counts"]
     result = {"machine": start, "load_average_at_end": machine()["load_average"], "backend": args.backend,
+              "model": manifest["model"]["version"],
               "workers": manifest["workers"], "reports": counts["reports_found"], "units": counts["units"],
               "errors": counts["errors"], "seconds": run["seconds"], "manifest_seconds": manifest["seconds"],
               "units_per_second_scoring": manifest["units_per_second"],
               "units_per_second_whole_run": round(counts["units"] / run["seconds"], 1),
               "peak_memory_mib": run["peak_memory_mib"]}
-    markdown = (f"{result['reports']} reports, {result['units']} units, backend {args.backend}, "
+    markdown = (f"{result['reports']} reports, {result['units']} units, model {result['model']}, backend {args.backend}, "
                 f"{result['workers']} workers: **{result['seconds']} s** in all "
                 f"({result['units_per_second_whole_run']} units/s; {result['units_per_second_scoring']} units/s while "
                 f"scoring), peak memory of the command and its workers **{result['peak_memory_mib']} MiB**.\n\n"
                 f"Stages (seconds): {manifest['seconds']}. Machine: {start['cpus']} cores, load average "
                 f"{start['load_average']} at start, {result['load_average_at_end']} at end ({start['date']}).\n")
-    write_results("archive_1000" if args.backend == DEFAULT_BACKEND else f"archive_1000_{args.backend}", result, markdown)
+    name = "archive_1000" + ("" if args.backend == DEFAULT_BACKEND else f"_{args.backend}")
+    write_results(name + (f"_{result['model']}" if args.model else ""), result, markdown)
 
 
 if __name__ == "__main__":
