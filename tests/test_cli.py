@@ -1,6 +1,7 @@
 """The `autocoder` command as a user runs it: a real process, real files, the real model."""
 
 import json
+import shutil
 
 import pytest
 
@@ -88,8 +89,15 @@ def test_frequencies_with_intervals_and_their_bad_cases(tmp_path, small_model_di
     assert header.endswith("estimate,95% low,95% high") and "bootstrap over documents, 4 documents" in result.stderr
     refused = run("frequencies", tmp_path / "c.jsonl", "--level", "category", "--intervals", check=False)
     assert refused.returncode == 2 and "--intervals needs a coding file and --level construct" in refused.stderr
-    untrained = run("frequencies", tmp_path / "c.jsonl", "--level", "construct", "--intervals", "--model",
-                    small_model_dir, check=False)
+    corrected = run("frequencies", tmp_path / "c.jsonl", "--level", "construct", "--intervals", "--model",
+                    small_model_dir)
+    assert "with misclassification correction, 4 documents" in corrected.stderr
+    older = shutil.copytree(small_model_dir, tmp_path / "older_model")  # a model saved before confusion counts
+    meta = json.loads((older / "model.json").read_text(encoding="utf-8"))
+    del meta["construct_confusion"]
+    (older / "model.json").write_text(json.dumps(meta), encoding="utf-8")
+    untrained = run("frequencies", tmp_path / "c.jsonl", "--level", "construct", "--intervals", "--model", older,
+                    check=False)
     assert untrained.returncode == 2 and "records no held-out confusion counts" in untrained.stderr
 
 
