@@ -36,7 +36,7 @@ import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
 from .backends import BACKENDS, atomic_write
-from .classify import CodebookClassifier, encoder_path, model_codebook_path
+from .classify import CodebookClassifier, encoder_path, model_codebook_path, recorded_confusion
 from .codebook import Codebook, load_codebook
 from .embed import Encoder
 from .errors import InputError
@@ -483,7 +483,7 @@ def run_batch(archive: str | Path, out: str | Path, model_dir: str | Path | None
         scoring_done = time.perf_counter()
 
         entries = sorted((ledger.entries[k] for k in done_keys if ledger.done(k)), key=lambda e: e["doc"])
-        confusion = json.loads((model_dir / "model.json").read_text(encoding="utf-8")).get("construct_confusion")
+        confusion = recorded_confusion(model_dir)
         warnings = [w for entry in entries for w in entry.get("warnings", [])]
         totals = assemble(out, entries, codebook, confusion) if entries else {"units": 0, "coded_units": 0}
         _write_errors(out / "errors.csv", sorted(errors, key=lambda e: e["doc"]))

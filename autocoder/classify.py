@@ -29,6 +29,12 @@ def encoder_path(model_dir: str | Path) -> str:
     own = Path(model_dir) / ENCODER_DIR
     return str(own) if (own / "modules.json").is_file() else default_model_path()
 
+
+def recorded_confusion(model_dir: str | Path) -> dict | None:
+    """The out-of-fold construct confusion counts a saved model records for correcting Table 5 (None: trained
+    before models recorded them, or on a codebook without constructs)."""
+    return json.loads((Path(model_dir) / "model.json").read_text(encoding="utf-8")).get("construct_confusion")
+
 UnitInput = str | Unit | Mapping
 """What the classifier codes: a text, a `Unit`, or a mapping with `text` and optionally `section` and
 `context` (the neighbouring units' texts, see `with_context`)."""

@@ -377,8 +377,7 @@ def frequencies(coding: Annotated[Optional[Path], typer.Argument(help="Coding fi
 
 
 def _interval_table(coding: Path, book, field: str, model: Path | None):
-    import json
-
+    from .classify import recorded_confusion
     from .errors import InputError
     from .frequencies import construct_intervals, document_of
     from .io import read_codes, read_records
@@ -388,10 +387,12 @@ def _interval_table(coding: Path, book, field: str, model: Path | None):
     confusion = None
     if model is not None:
         try:
-            confusion = json.loads((model / "model.json").read_text(encoding="utf-8"))["construct_confusion"]
-        except (OSError, ValueError, KeyError):
+            confusion = recorded_confusion(model)
+        except (OSError, ValueError):
+            confusion = None
+        if confusion is None:
             raise InputError("the model records no held-out confusion counts (retrain it with this version)",
-                             source=str(model)) from None
+                             source=str(model))
     return construct_intervals(list(codes.values()), [documents[u] for u in codes], book, confusion)
 
 

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import json
 from collections import Counter, defaultdict
 from itertools import combinations
-from pathlib import Path
 from typing import Literal
 
 from fastapi import APIRouter, Depends, Query
@@ -14,6 +12,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from autocoder.agreement import agreement
+from autocoder.classify import recorded_confusion
 from autocoder.errors import InputError
 from autocoder.frequencies import construct_intervals, frequency_table, published_table, to_markdown
 from autocoder.types import Section
@@ -125,10 +124,9 @@ def frequencies(project: Project = Depends(project_access(*STAFF)), session: Ses
         table = published_table(codebook, level)
     elif intervals:
         units = _coded_units(session, project, document_id, section, codes)
-        values = _unit_codes(units, codes)
         if not units:
             raise Conflict("no units to estimate proportions from")
-        table = construct_intervals(values, [str(u.document_id) for u in units], codebook,
+        table = construct_intervals(_unit_codes(units, codes), [str(u.document_id) for u in units], codebook,
                                     _model_confusion(session, project) if codes == "model" else None)
     else:
         units = _coded_units(session, project, document_id, section, codes)
@@ -159,8 +157,10 @@ def _unit_codes(units: list[Unit], codes: str) -> list[str | None]:
 def _model_confusion(session: Session, project: Project) -> dict | None:
     """The active model's out-of-fold construct confusion counts, if its version records them."""
     version = session.get(ModelVersion, project.model_version) if project.model_version else None
+    if version is None:
+        return None
     try:
-        return json.loads((Path(version.path) / "model.json").read_text(encoding="utf-8")).get("construct_confusion")
-    except (AttributeError, OSError, ValueError):
+        return recorded_confusion(version.path)
+    except (OSError, ValueError):
         return None
 
