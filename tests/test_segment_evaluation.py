@@ -107,3 +107,23 @@ def test_segment_warns_on_stderr_of_a_line_not_in_english(tmp_path):
     units = [json.loads(line) for line in (tmp_path / "units.jsonl").read_text().splitlines()]
     assert len(units) == 2
     assert f"{report}:3: unit in Arabic script" in result.stderr
+
+
+def test_sections_alone_score_heading_detection_on_documents_without_a_gold(gold, tmp_path):
+    refused = run("segment", "--sections", gold / "sections.jsonl", check=False)  # its records name no file
+    assert refused.returncode == 2 and "has no source_file" in refused.stderr and "Traceback" not in refused.stderr
+    sections = tmp_path / "own_sections.jsonl"
+    sections.write_text(json.dumps({"doc": "oak", "source_file": "documents/oak.md", "style": "bulleted", "headings": [
+        {"heading": "## Things we liked", "section": "strength"},
+        {"heading": "## Areas for development", "section": "development"}]}) + "\n", encoding="utf-8")
+    out = tmp_path / "sections.json"
+    result = run("segment", "--sections", sections, "--json", out)
+    figures = json.loads(out.read_text())["styles"]
+    assert figures["all"] == figures["bulleted"]
+    assert (figures["all"]["units_under_a_known_section"], figures["all"]["right_section"]) == (3, 1)
+    assert "| bulleted | 3 | 33.3% | 0 | 0 |" in result.stdout
+    missing = tmp_path / "missing_heading.jsonl"
+    missing.write_text(json.dumps({"doc": "oak", "source_file": "documents/oak.md", "headings": [
+        {"heading": "## Nowhere in the report", "section": "strength"}]}) + "\n", encoding="utf-8")
+    lost = run("segment", "--sections", missing, check=False)
+    assert lost.returncode == 2 and "not found in the document's lines" in lost.stderr
