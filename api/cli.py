@@ -1,9 +1,13 @@
-"""What `autocoder serve` and `autocoder create-admin` run."""
+"""The service's commands, added to the `autocoder` command line through the `autocoder.commands` entry point:
+`serve`, `create-admin`, `backup`, `restore` (and `worker`)."""
 
 from __future__ import annotations
 
 import ctypes
 from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
 
 from .settings import Settings
 
@@ -70,3 +74,49 @@ def create_admin(name: str) -> str:
     finally:
         engine.dispose()
     return token
+
+
+def register_commands(app: typer.Typer) -> None:
+    """Add the service's commands to the library's command line."""
+    from autocoder.cli import err
+
+    @app.command("serve")
+    def serve_command(
+            host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+            port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+            model: Annotated[Optional[Path], typer.Option("--model", "-m", help=(
+                "The model new projects code with, and its codebook theirs (default: AUTOCODER_MODEL_DIR, else "
+                "the bundled model)."))] = None,
+            demo: Annotated[bool, typer.Option("--demo", help="Load a demo project from the bundled synthetic "
+                                                              "reports (once) and print sign-in links for a demo "
+                                                              "reviewer and a demo admin.")] = False) -> None:
+        """Start the review service (data in AUTOCODER_DATA_DIR, default ./data; PostgreSQL if DATABASE_URL is set)."""
+        serve(host, port, demo, model)
+
+    @app.command("create-admin")
+    def create_admin_command(name: Annotated[str, typer.Argument(help="The admin's user name.")]) -> None:
+        """Create an admin user of the review service and print their token (shown only this once)."""
+        typer.echo(create_admin(name))
+
+    @app.command("backup")
+    def backup_command(out: Annotated[Path, typer.Argument(help="The backup file to write (.tar.gz; must not "
+                                                                "exist).")]) -> None:
+        """Back up the review service's data (database, uploads, model versions) while it runs, with a manifest of
+        SHA-256 checksums. The same AUTOCODER_DATA_DIR and DATABASE_URL as the service's; PostgreSQL needs pg_dump."""
+        from .backup import backup
+
+        manifest = backup(Settings.from_env(), out)
+        err.print(f"backed up the {manifest['backend']} database (schema {manifest['revision']}) and "
+                  f"{len(manifest['files']) - 1} files to {out}", highlight=False)
+
+    @app.command("restore")
+    def restore_command(archive: Annotated[Path, typer.Argument(help="A file written by `autocoder backup`.")]) -> None:
+        """Replace the review service's data with a backup's, after checking all of it (stop the service first).
+        A damaged backup is refused and nothing changes; the data directory as it was is kept beside the new one."""
+        from .backup import restore
+
+        restored = restore(Settings.from_env(), archive)
+        manifest = restored.manifest
+        err.print(f"restored the backup of {manifest['created_at']} (schema {manifest['revision']}, now migrated)"
+                  + (f"; the data directory as it was is in {restored.replaced}" if restored.replaced else ""),
+                  highlight=False)

@@ -10,7 +10,6 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from autocoder.classify import with_context
 from autocoder.codebook import DEFAULT_CODEBOOK, Codebook
 from autocoder.errors import InputError
 from autocoder.types import Document as LibDocument
@@ -88,11 +87,6 @@ def remove_orphan_uploads(session: Session, uploads_dir: Path) -> list[Path]:
 def library_unit(unit: Unit) -> LibUnit:
     """A stored unit as the library's: its document is the stored document's id."""
     return LibUnit(str(unit.document_id), unit.start, unit.end, unit.text, unit.section)
-
-
-def training_inputs(units: list[Unit]) -> list[dict]:
-    """Stored units in document order as the classifier is trained on them: text, section, neighbours' text."""
-    return with_context([library_unit(u) for u in units])
 
 
 def suggest(session: Session, context: Context, project: Project, units: list[Unit]) -> str | None:

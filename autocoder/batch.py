@@ -37,7 +37,8 @@ import pyarrow.parquet as pq
 
 from .backends import BACKENDS, atomic_write
 from .classify import CodebookClassifier, encoder_path, model_codebook_path, recorded_confusion
-from .codebook import Codebook, load_codebook
+from .codebook import Codebook
+from .io import load_codebook
 from .embed import Encoder
 from .errors import InputError
 from .frequencies import construct_interval_table, frequency_table, published_table, to_markdown

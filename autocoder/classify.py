@@ -12,7 +12,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.linear_model import LogisticRegression
 
-from .codebook import DEFAULT_CODEBOOK, Codebook, load_codebook
+from .codebook import DEFAULT_CODEBOOK, Codebook, read_codebook_json
 from .embed import ENCODER_NAME, Encoder, default_model_path
 from .errors import InputError
 from .types import NONE_CODE, Section, Suggestion, Unit
@@ -125,7 +125,7 @@ class CodebookClassifier(ClassifierMixin, BaseEstimator):
 
     def _codebook(self) -> Codebook:
         if self.codebook is None:
-            self.codebook = load_codebook()
+            self.codebook = read_codebook_json()
         return self.codebook
 
     def _encoder(self) -> Encoder:
@@ -291,7 +291,7 @@ def model_codebook_path(directory: str | Path) -> Path:
 
 
 def model_codebook(directory: str | Path) -> Codebook:
-    return load_codebook(model_codebook_path(directory))
+    return read_codebook_json(model_codebook_path(directory))
 
 
 def codebook_examples(codebook: Codebook) -> tuple[list[str], list[str]]:

@@ -111,7 +111,7 @@ def _evaluate_segmenter(segmenter, gold: list[Path], split: str | None, sections
 
 def _codebook_or_model_own(codebook: Path | None):
     """The codebook given, or None: the model's own."""
-    from .codebook import load_codebook
+    from .io import load_codebook
 
     return load_codebook(codebook) if codebook else None
 
@@ -145,15 +145,15 @@ def code(files: Annotated[list[Path], typer.Argument(help="Reports: .txt, .md, .
 @app.command("code-units")
 def code_units(input: Annotated[Path, typer.Argument(help="JSONL or CSV of units: id, text, section (optional)")],
                output: OutOption = None, model: ModelOption = None, codebook: CodebookOption = None) -> None:
-    """Suggest a code for pre-segmented units (one output line per input unit, same id)."""
-    from .classify import CodebookClassifier
-    from .io import read_units
-    from .pipeline import DEFAULT_MODEL
+    """Suggest a code for pre-segmented units (one output line per input unit, same id), each read with its
+    section and the units beside it, as `code` reads the units it cuts."""
+    from .io import library_units, read_units
+    from .pipeline import Pipeline
 
-    units = read_units(input)
-    classifier = CodebookClassifier.load(model or DEFAULT_MODEL, codebook=_codebook_or_model_own(codebook))
-    suggestions = classifier.suggest([u["text"] for u in units])
-    _write([{**u, **s.to_dict()} for u, s in zip(units, suggestions)], output)
+    records = read_units(input)
+    pipeline = Pipeline.load(model, _codebook_or_model_own(codebook))
+    suggestions = pipeline.suggest(library_units(records, input.stem))
+    _write([{**r, **s.to_dict()} for r, s in zip(records, suggestions)], output)
 
 
 @app.command()
@@ -175,9 +175,9 @@ def train(output: Annotated[Path, typer.Option("--output", "-o", help="Model dir
     """Train a model, fit its temperature and abstention threshold by grouped cross-validation, write it with its
     model card."""
     from .classify import CodebookClassifier
-    from .codebook import load_codebook
+    from .io import load_codebook
     from .model_card import EXPERIMENT_DIR, write_model_card
-    from .train import save_evaluation, train_and_evaluate
+    from .train import save_trained, train_and_evaluate
 
     qdpx = data is not None and data.suffix.lower() == ".qdpx"
     book = load_codebook(codebook if codebook or not qdpx else data)
@@ -188,11 +188,7 @@ def train(output: Annotated[Path, typer.Option("--output", "-o", help="Model dir
                                  train=train_set, held_out={} if data else None)
     if data:
         results["data"] = str(data)
-    extra = {"threshold_choice": results["threshold"]}
-    if results["construct_confusion"] is not None:
-        extra["construct_confusion"] = results["construct_confusion"]
-    model.save(output, extra=extra)
-    save_evaluation(results, output / "evaluation.json")
+    save_trained(model, results, output)
     write_model_card(output, model, results, book, None if data else experiment or EXPERIMENT_DIR)
     cv = results["cross_validation"]
     err.print(f"model {model.version} written to {output} (codebook {book.id!r}, {results['train_units']} units; "
@@ -277,7 +273,7 @@ def agreement_command(first: Annotated[Path, typer.Argument(help="Coding A: JSON
     does.
     """
     from .agreement import agreement
-    from .codebook import load_codebook
+    from .io import load_codebook
     from .errors import InputError
     from .io import read_codes
     from .report import render_agreement
@@ -345,17 +341,19 @@ def frequencies(coding: Annotated[Optional[Path], typer.Argument(help="Coding fi
                 published: Annotated[bool, typer.Option("--published", help="The codebook's own published frequencies.")] = False,
                 intervals: Annotated[bool, typer.Option("--intervals", help="Construct proportions with 95% intervals "
                                                         "(bootstrap over the file's documents).")] = False,
-                model: Annotated[Optional[Path], typer.Option(help="With --intervals: correct the proportions for the "
-                                                              "errors this model made on held-out units.")] = None,
+                model: Annotated[Optional[Path], typer.Option(help="The model that coded the file: its codebook is the "
+                                                              "file's; with --intervals, correct the proportions for "
+                                                              "the errors it made on held-out units.")] = None,
                 fmt: Annotated[str, typer.Option("--format", help="md or csv")] = "md",
                 codebook: CodebookOption = None) -> None:
     """Frequency table of a coded corpus in the form of the paper's Table 3 or Table 5."""
-    from .codebook import load_codebook
+    from .classify import model_codebook
     from .errors import InputError
     from .frequencies import frequency_table, published_table, to_markdown
-    from .io import read_codes, read_records
+    from .io import load_codebook, read_codes, read_records
 
-    book = load_codebook(codebook)
+    # a model keeps its codebook: the codes of a file it coded are that codebook's
+    book = load_codebook(codebook) if codebook or model is None else model_codebook(model)
     if level not in ("category", "construct"):
         raise InputError(f"--level must be 'category' or 'construct', not {level!r}")
     if intervals:
@@ -403,7 +401,7 @@ def export_corpus(output: Annotated[Path, typer.Option("--output", "-o", help="T
                       "Whose codes: category (adjudicated), annotator_1 or annotator_2."))] = "category") -> None:
     """The corpus's documents of a split (synthetic reports and register documents) with one coder's codes, as a
     REFI-QDA project (.qdpx): an NVivo-style project to try `train`, `evaluate` and `agreement` on."""
-    from .codebook import load_codebook
+    from .io import load_codebook
     from .corpus import local_documents
     from .errors import InputError
     from .refi import CodedUnit, write_qdpx
@@ -420,55 +418,6 @@ def export_corpus(output: Annotated[Path, typer.Option("--output", "-o", help="T
                      for r in records])
         for doc, text, records in documents)))
     err.print(f"wrote {len(documents)} documents, {sum(len(r) for _, _, r in documents)} coded units to {output}")
-
-
-@app.command()
-def serve(host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
-          port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
-          model: Annotated[Optional[Path], typer.Option("--model", "-m", help=(
-              "The model new projects code with, and its codebook theirs (default: AUTOCODER_MODEL_DIR, else "
-              "models/default)."))] = None,
-          demo: Annotated[bool, typer.Option("--demo", help="Load a demo project from the synthetic reports "
-                                                            "in corpora/ (once) and print sign-in links for a demo "
-                                                            "reviewer and a demo admin.")] = False) -> None:
-    """Start the review service (data in AUTOCODER_DATA_DIR, default ./data; PostgreSQL if DATABASE_URL is set)."""
-    from api.cli import serve as run_service
-
-    run_service(host, port, demo, model)
-
-
-@app.command("create-admin")
-def create_admin(name: Annotated[str, typer.Argument(help="The admin's user name.")]) -> None:
-    """Create an admin user of the review service and print their token (shown only this once)."""
-    from api.cli import create_admin as add_admin
-
-    typer.echo(add_admin(name))
-
-
-@app.command("backup")
-def backup_command(out: Annotated[Path, typer.Argument(help="The backup file to write (.tar.gz; must not exist).")]) -> None:
-    """Back up the review service's data (database, uploads, model versions) while it runs, with a manifest of
-    SHA-256 checksums. The same AUTOCODER_DATA_DIR and DATABASE_URL as the service's; PostgreSQL needs pg_dump."""
-    from api.backup import backup
-    from api.settings import Settings
-
-    manifest = backup(Settings.from_env(), out)
-    err.print(f"backed up the {manifest['backend']} database (schema {manifest['revision']}) and "
-              f"{len(manifest['files']) - 1} files to {out}", highlight=False)
-
-
-@app.command("restore")
-def restore_command(archive: Annotated[Path, typer.Argument(help="A file written by `autocoder backup`.")]) -> None:
-    """Replace the review service's data with a backup's, after checking all of it (stop the service first).
-    A damaged backup is refused and nothing changes; the data directory as it was is kept beside the new one."""
-    from api.backup import restore
-    from api.settings import Settings
-
-    restored = restore(Settings.from_env(), archive)
-    manifest = restored.manifest
-    err.print(f"restored the backup of {manifest['created_at']} (schema {manifest['revision']}, now migrated)"
-              + (f"; the data directory as it was is in {restored.replaced}" if restored.replaced else ""),
-              highlight=False)
 
 
 @app.command()
@@ -512,7 +461,20 @@ def batch(archive: Annotated[Path, typer.Argument(help="Folder of reports (.txt,
         raise SystemExit(1)
 
 
+COMMANDS_GROUP = "autocoder.commands"
+"""Entry points of this group add commands to the CLI: the review service registers `serve`, `create-admin`,
+`backup` and `restore` from its own package, so the library never imports the service."""
+
+
+def register_commands() -> None:
+    from importlib.metadata import entry_points
+
+    for entry in entry_points(group=COMMANDS_GROUP):
+        entry.load()(app)
+
+
 def main() -> None:
+    register_commands()
     try:
         app(standalone_mode=False)
     except AutocoderError as exc:

@@ -145,14 +145,10 @@ class Codebook:
             raise CodebookError("codebook has no categories", source=source)
 
 
-def load_codebook(path: str | Path | None = None) -> Codebook:
-    """Read a codebook: JSON in the library's form, a REFI-QDA codebook (.qdc) or the codebook of a REFI-QDA
-    project (.qdpx); the paper's codebook when no path is given."""
+def read_codebook_json(path: str | Path | None = None) -> Codebook:
+    """A codebook in the library's JSON form; the paper's when no path is given. `autocoder.io.load_codebook`
+    reads REFI-QDA codebooks too."""
     path = Path(path) if path is not None else DEFAULT_CODEBOOK
-    if path.suffix.lower() in (".qdc", ".qdpx"):
-        from . import refi
-
-        return refi.load_codebook(path)
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:

@@ -4,13 +4,22 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
-from .codebook import Codebook
+from . import refi
+from .codebook import Codebook, read_codebook_json
 from .errors import InputError
 from .readers import check_text, decode_text
-from .types import NONE_CODE
+from .types import NONE_CODE, Document, Unit
+
+def load_codebook(path: str | Path | None = None) -> Codebook:
+    """Read a codebook: JSON in the library's form, a REFI-QDA codebook (.qdc) or the codebook of a REFI-QDA
+    project (.qdpx); the paper's codebook when no path is given."""
+    if path is not None and Path(path).suffix.lower() in (".qdc", ".qdpx"):
+        return refi.load_codebook(Path(path))
+    return read_codebook_json(path)
+
 
 MAX_OFFSET = 2**31
 """Character offsets are stored as 32-bit integers; no report comes near this."""
@@ -56,7 +65,8 @@ def read_records(path: str | Path, source: str | None = None) -> list[tuple[int,
 
 
 def read_units(path: str | Path) -> list[dict]:
-    """Pre-segmented units: each record has `id` and `text`, optionally `section`."""
+    """Pre-segmented units: each record has `id` and `text`, optionally `section`, and `doc`, `start`, `end`
+    (where the unit lies in its document; kept when given)."""
     units, seen = [], set()
     for number, record in read_records(path):
         for key in ("id", "text"):
@@ -67,10 +77,37 @@ def read_units(path: str | Path) -> list[dict]:
         if str(record["id"]) in seen:
             raise InputError(f"duplicate id {record['id']!r}", source=str(path), line=number)
         seen.add(str(record["id"]))
-        units.append({"id": record["id"], "text": record["text"], "section": record.get("section") or None})
+        unit = {"id": record["id"], "text": record["text"], "section": record.get("section") or None}
+        start, end = _offsets(record, str(path), number)
+        if start is not None and end is not None:
+            unit.update(doc=str(record.get("doc") or Path(path).stem), start=start, end=end)
+        units.append(unit)
     if not units:
         raise InputError("no units in file", source=str(path))
     return units
+
+
+UNIT_SEPARATOR = "\n\n"
+"""Pre-segmented units without offsets are joined into a document text with this between them."""
+
+
+def joined_document(records: Sequence[dict], name: str, path: str | None = None) -> tuple[Document, list[Unit]]:
+    """Pre-segmented units as one document: their texts one after another, each unit at its own offsets, so that
+    every unit is read with the units beside it in the file."""
+    text, units = "", []
+    for record in records:
+        start = len(text) + (len(UNIT_SEPARATOR) if text else 0)
+        text = (text + UNIT_SEPARATOR if text else "") + record["text"]
+        units.append(Unit(name, start, start + len(record["text"]), record["text"], record["section"]))
+    return Document(name, text, path), units
+
+
+def library_units(records: Sequence[dict], name: str) -> list[Unit]:
+    """Pre-segmented units as the pipeline codes them: at their own offsets in their documents when every record
+    gives them (as `autocoder segment` writes them), else one after another in one document called `name`."""
+    if all("start" in record for record in records):
+        return [Unit(r["doc"], r["start"], r["end"], r["text"], r["section"]) for r in records]
+    return joined_document(records, name)[1]
 
 
 def read_codes(path: str | Path, codebook: Codebook, field: str = "category") -> dict[str, str]:
@@ -93,6 +130,16 @@ def read_codes(path: str | Path, codebook: Codebook, field: str = "category") ->
     return codes
 
 
+def _offsets(record: dict, source: str, line: int) -> tuple[int | None, int | None]:
+    try:
+        start, end = (int(record[k]) if record.get(k) not in (None, "") else None for k in ("start", "end"))
+    except (TypeError, ValueError, OverflowError):
+        raise InputError("'start' and 'end' must be whole numbers", source=source, line=line) from None
+    if any(offset is not None and not 0 <= offset < MAX_OFFSET for offset in (start, end)):
+        raise InputError(f"'start' and 'end' must be from 0 to {MAX_OFFSET - 1:,}", source=source, line=line)
+    return start, end
+
+
 def read_coded_units(path: str | Path, codebook: Codebook, source: str | None = None) -> list[dict]:
     """Human-coded units from a CSV or JSONL file: `text` and `category` (empty: NONE), optionally `id`, `doc`,
     `start`, `end`, `section` and `coder`, as the exports write them. `source` names the file in errors."""
@@ -106,12 +153,7 @@ def read_coded_units(path: str | Path, codebook: Codebook, source: str | None = 
         code = record.get("category") or NONE_CODE
         if not isinstance(code, str) or not codebook.is_code(code):
             raise InputError(f"unknown category id {code!r} (codebook {codebook.id!r})", source=source, line=line)
-        try:
-            start, end = (int(record[k]) if record.get(k) not in (None, "") else None for k in ("start", "end"))
-        except (TypeError, ValueError, OverflowError):
-            raise InputError("'start' and 'end' must be whole numbers", source=source, line=line) from None
-        if any(offset is not None and not 0 <= offset < MAX_OFFSET for offset in (start, end)):
-            raise InputError(f"'start' and 'end' must be from 0 to {MAX_OFFSET - 1:,}", source=source, line=line)
+        start, end = _offsets(record, source, line)
         if not isinstance(record.get("coder") or "", str):
             raise InputError("field 'coder' must be a name (a string)", source=source, line=line)
         ref = str(record["id"]) if record.get("id") not in (None, "") else None

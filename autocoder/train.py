@@ -18,6 +18,7 @@ from .agreement import agreement, compare, to_constructs
 from .classify import CodebookClassifier, apply_temperature, neighbour_contexts, suggestions_from_proba
 from .codebook import Codebook
 from .corpus import SPLITS, load_split
+from .errors import InputError
 from .quantify import proportions
 from .types import NONE_CODE
 
@@ -62,10 +63,14 @@ def fresh(model):
 
 def cross_val_proba(model, data: CodedSet, folds: int = 5) -> tuple[np.ndarray, np.ndarray]:
     """Out-of-fold probabilities of any estimator with fit / predict_proba / classes_, folds grouped by
-    document so no document is in train and test at once. Columns: every class any fold learnt."""
-    splitter = GroupKFold(n_splits=min(folds, len(set(data.groups))))
+    document so no document is in train and test at once (by unit when all units are of one document).
+    Columns: every class any fold learnt."""
+    groups = data.groups if len(set(data.groups)) >= 2 else list(range(len(data)))  # one document: by unit
+    if len(set(groups)) < 2:
+        raise InputError("cross-validation needs at least two coded units")
+    splitter = GroupKFold(n_splits=min(folds, len(set(groups))))
     fold_results = []
-    for train_idx, test_idx in splitter.split(data.inputs, data.codes, groups=data.groups):
+    for train_idx, test_idx in splitter.split(data.inputs, data.codes, groups=groups):
         train_part = data.subset(train_idx)
         fold_model = fresh(model).fit(train_part.inputs, train_part.codes)
         fold_results.append((test_idx, fold_model.classes_, fold_model.predict_proba(data.subset(test_idx).inputs)))
@@ -255,3 +260,14 @@ def train_and_evaluate(model: CodebookClassifier, codebook: Codebook, folds: int
 
 def save_evaluation(results: dict, path: str | Path) -> None:
     Path(path).write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+
+
+def save_trained(model: CodebookClassifier, results: dict, directory: str | Path, extra: dict | None = None) -> Path:
+    """A model fitted by `train_and_evaluate`, with the threshold choice and out-of-fold construct confusion it
+    records (and `extra`), and its evaluation beside it."""
+    recorded = {"threshold_choice": results["threshold"], **(extra or {})}
+    if results["construct_confusion"] is not None:
+        recorded["construct_confusion"] = results["construct_confusion"]
+    path = model.save(directory, extra=recorded)
+    save_evaluation(results, path / "evaluation.json")
+    return path

@@ -24,7 +24,7 @@ from sklearn.metrics import cohen_kappa_score  # noqa: E402
 
 from autocoder.backends import BACKENDS  # noqa: E402
 from autocoder.classify import CodebookClassifier  # noqa: E402
-from autocoder.codebook import load_codebook  # noqa: E402
+from autocoder.io import load_codebook  # noqa: E402
 from autocoder.corpus import SPLITS  # noqa: E402
 from autocoder.embed import Encoder  # noqa: E402
 from autocoder.pipeline import DEFAULT_MODEL  # noqa: E402

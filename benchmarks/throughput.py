@@ -33,7 +33,7 @@ from make_archive import make_archive  # noqa: E402
 from autocoder.backends import BACKENDS  # noqa: E402
 from autocoder.batch import encode_batch_size, find_reports  # noqa: E402
 from autocoder.classify import CodebookClassifier, suggestions_from_proba, with_context  # noqa: E402
-from autocoder.codebook import load_codebook  # noqa: E402
+from autocoder.io import load_codebook  # noqa: E402
 from autocoder.embed import Encoder  # noqa: E402
 from autocoder.pipeline import DEFAULT_MODEL  # noqa: E402
 from autocoder.readers import read_document  # noqa: E402

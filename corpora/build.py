@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 from autocoder.agreement import agreement
-from autocoder.codebook import load_codebook
+from autocoder.io import load_codebook
 from autocoder.corpus import CODED_DIR, CORPORA_DIR, SPLITS, load_split, part_at, read_source, source_documents
 from autocoder.readers import read_document
 from autocoder.segment import Segmenter

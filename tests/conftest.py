@@ -10,7 +10,7 @@ from sklearn.metrics import confusion_matrix
 
 from autocoder.agreement import to_constructs
 from autocoder.classify import CodebookClassifier
-from autocoder.codebook import load_codebook
+from autocoder.io import load_codebook
 from autocoder.embed import Encoder
 from autocoder.segment import Segmenter
 from autocoder.types import NONE_CODE

@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from autocoder.codebook import load_codebook
+from autocoder.io import load_codebook
 from autocoder.errors import CodebookError
 from autocoder.frequencies import published_table
 

@@ -14,7 +14,7 @@ from lxml import etree
 from autocoder.agreement import agreement, character_agreement
 from autocoder.alignment import align
 from autocoder.classify import model_codebook
-from autocoder.codebook import load_codebook
+from autocoder.io import load_codebook
 from autocoder.corpus import CORPORA_DIR, load_split
 from autocoder.refi import SCHEMAS, read_project, read_project_file, write_qdc, write_qdpx
 from autocoder.segment import Segmenter

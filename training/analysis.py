@@ -20,7 +20,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from sklearn.metrics import cohen_kappa_score  # noqa: E402
 
-from autocoder.codebook import load_codebook  # noqa: E402
+from autocoder.io import load_codebook  # noqa: E402
 from autocoder.embed import Encoder  # noqa: E402
 from autocoder.quantify import adjusted_proportions, misclassification_rates, proportions  # noqa: E402
 from autocoder.classify import apply_temperature  # noqa: E402

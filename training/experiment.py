@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from autocoder.codebook import load_codebook
+from autocoder.io import load_codebook
 from autocoder.corpus import HELD_OUT
 from autocoder.embed import Encoder
 from autocoder.train import CodedSet, train_and_evaluate

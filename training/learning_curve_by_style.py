@@ -14,7 +14,7 @@ from pathlib import Path
 from sklearn.base import clone
 
 from autocoder.classify import CodebookClassifier
-from autocoder.codebook import load_codebook
+from autocoder.io import load_codebook
 from autocoder.corpus import STYLES
 from autocoder.embed import Encoder
 from autocoder.pipeline import DEFAULT_MODEL

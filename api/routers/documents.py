@@ -10,11 +10,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from autocoder.errors import InputError
-from autocoder.io import read_units
+from autocoder.io import joined_document, read_units
 from autocoder.languages import language_warnings
 from autocoder.readers import SUFFIXES, read_document
-from autocoder.types import Document as LibDocument
-from autocoder.types import Unit as LibUnit
 
 from ..auth import ANYONE, STAFF, project_access
 from ..coding import check_section, segment, store_document
@@ -28,8 +26,6 @@ from ..uploads import check_printable, discard, save_upload
 router = APIRouter(tags=["documents"])
 
 UNIT_SUFFIXES = (".jsonl", ".csv")
-UNIT_SEPARATOR = "\n\n"
-"""Pre-segmented units are joined into a document text with this between them, so offsets hold."""
 DocName = Annotated[str | None, Form(max_length=300, description="Default: the file name without its suffix.")]
 
 
@@ -84,13 +80,10 @@ def upload_units(file: Annotated[UploadFile, File(description="Units as JSONL or
     """Upload pre-segmented units as one document; each unit keeps its id and gets a suggestion."""
     def parse(path: Path, doc_name: str):
         records = read_units(path)
-        text, units = "", []
         for record in records:
             check_section(record["section"], path.name)
-            start = len(text) + (len(UNIT_SEPARATOR) if text else 0)
-            text = (text + UNIT_SEPARATOR if text else "") + record["text"]
-            units.append(LibUnit(doc_name, start, start + len(record["text"]), record["text"], record["section"]))
-        return LibDocument(doc_name, text, str(path)), units, [str(r["id"]) for r in records]
+        document, units = joined_document(records, doc_name, str(path))
+        return document, units, [str(r["id"]) for r in records]
 
     return _upload(session, context, project, file, UNIT_SUFFIXES, name, parse)
 

@@ -16,10 +16,11 @@ from autocoder.classify import CodebookClassifier
 from autocoder.codebook import Codebook
 from autocoder.errors import InputError
 from autocoder.pipeline import Pipeline
+from autocoder.train import CodedSet, save_trained, train_and_evaluate
 
 from ..audit import record
 from ..auth import STAFF, current_user, project_access, require
-from ..coding import library_unit, project_codebook, suggest, training_inputs
+from ..coding import library_unit, project_codebook, suggest
 from ..context import Context
 from ..deps import get_context, get_session
 from ..modelstore import shared_encoder, shared_segmenter
@@ -63,18 +64,23 @@ HELD_OUT_EVERY = 5
 score each new version beside the model it would replace."""
 
 
-def training_set(session: Session, project: Project) -> tuple[list, list[str], list[Unit]]:
-    """Reviewed units, read in context as the classifier reads them, and imported training examples; and the
-    reviewed units held out to score the new model on."""
+def training_set(session: Session, project: Project, codebook: Codebook) -> tuple[CodedSet, list[Unit]]:
+    """Reviewed units (each document read in order, so that neighbours give each other context) and imported
+    training examples, as the library trains on coded units; and the reviewed units held out to score the new
+    model on."""
     reviewed = list(session.scalars(select(Unit).where(Unit.project_id == project.id, Unit.status != "pending")
                                     .order_by(Unit.document_id, Unit.position)))
     documents = sorted({u.document_id for u in reviewed})
     held_out_documents = set(documents[HELD_OUT_EVERY - 1::HELD_OUT_EVERY])
-    train = [u for u in reviewed if u.document_id not in held_out_documents]
-    imported = session.execute(select(TrainingExample.text, TrainingExample.code)
-                               .where(TrainingExample.project_id == project.id)).all()
-    return ([*training_inputs(train), *(text for text, _ in imported)],
-            [*(u.code for u in train), *(code for _, code in imported)],
+    train = [{"doc": str(u.document_id), "start": u.start, "end": u.end, "text": u.text, "section": u.section,
+              "category": u.code} for u in reviewed if u.document_id not in held_out_documents]
+    imported = [{"doc": f"imported/{e.doc}", "start": e.start, "end": e.end, "text": e.text, "section": e.section,
+                 "category": e.code}
+                for e in session.scalars(select(TrainingExample).where(TrainingExample.project_id == project.id)
+                                         .order_by(TrainingExample.id))]
+    for record in train + imported:
+        record["construct"] = codebook.construct_of(record["category"])
+    return (CodedSet.from_records(train + imported),
             [u for u in reviewed if u.document_id in held_out_documents])
 
 
@@ -106,23 +112,23 @@ def run_training(context: Context, job_id: int) -> None:
         try:
             project = session.get(Project, job.project_id)
             codebook = project_codebook(project)
-            inputs, codes, held_out = training_set(session, project)
+            train, held_out = training_set(session, project, codebook)
             params, previous = {}, None
-            if project.model_version:  # keep the active model's settings (its abstention threshold above all)
+            if project.model_version:  # keep the active model's settings; its temperature and threshold are refitted
                 active = session.get(ModelVersion, project.model_version)
                 previous = context.models.pipeline(active.version, active.path, codebook)
                 params = previous.model.get_params(deep=False)
             model = CodebookClassifier(**{**params, "codebook": codebook, "encoder": shared_encoder()})
             with context.models.compute:
-                model.fit(inputs, codes)
+                results = train_and_evaluate(model, codebook, train=train, held_out={})
                 figures = held_out_figures(held_out, codebook, Pipeline(model, shared_segmenter()), previous,
                                            project.model_version)
             if session.get(ModelVersion, model.version) is None:
-                path = model.save(context.settings.models_dir / model.version,
-                                  extra={"trained_on": {"project": project.id, "units": len(inputs)},
-                                         "held_out": figures})
+                path = save_trained(model, results, context.settings.models_dir / model.version,
+                                    extra={"trained_on": {"project": project.id, "units": len(train)},
+                                           "held_out": figures})
                 session.add(ModelVersion(version=model.version, codebook_id=codebook.id, path=str(path.resolve()),
-                                         origin="trained", project_id=project.id, train_units=len(inputs)))
+                                         origin="trained", project_id=project.id, train_units=len(train)))
             job.status, job.model_version = "done", model.version
         except Exception as exc:  # a failed job is recorded on the job for the caller; the service goes on
             log.exception("training failed", extra={"job": job_id})

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import httpx
 
-from autocoder.codebook import load_codebook
+from autocoder.io import load_codebook
 
 from .server import Seeded, Server, seed
 

@@ -24,7 +24,7 @@ from pathlib import Path
 import httpx
 import psutil
 
-from autocoder.codebook import load_codebook
+from autocoder.io import load_codebook
 
 from .server import Seeded, Server, seed
 

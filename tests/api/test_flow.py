@@ -7,14 +7,15 @@ import csv
 import io
 import json
 import zipfile
+from pathlib import Path
 
 import pytest
 from lxml import etree
 
-from api.orm import Job
+from api.orm import Job, ModelVersion
 from autocoder.refi import SCHEMAS
 from autocoder.agreement import agreement
-from autocoder.codebook import load_codebook
+from autocoder.io import load_codebook
 from autocoder.frequencies import construct_intervals, frequency_table
 
 from ..documents import write_docx, write_pdf
@@ -302,6 +303,15 @@ def test_retrain_switch_model_and_resuggest(service, documents, decided):
     assert new != before and models[new]["origin"] == "trained" and models[new]["project_id"] == pid
     assert models[new]["train_units"] == len([u for u in all_units(service, pid) if u["status"] != "pending"])
     assert rita.get(f"/projects/{pid}").json()["model_version"] == before  # not active until switched
+    # trained as `autocoder train` trains: temperature and threshold fitted on its own out-of-fold predictions
+    with service.client.app.state.context.sessions() as session:
+        paths = {v: Path(session.get(ModelVersion, v).path) for v in (before, new)}
+    saved = {v: json.loads((path / "model.json").read_text(encoding="utf-8")) for v, path in paths.items()}
+    evaluation = json.loads((paths[new] / "evaluation.json").read_text(encoding="utf-8"))
+    assert saved[new]["params"]["temperature"] == evaluation["temperature"] != saved[before]["params"]["temperature"]
+    assert saved[new]["params"]["threshold"] == evaluation["threshold"]["threshold"]
+    assert saved[new]["threshold_choice"] == evaluation["threshold"]
+    assert evaluation["cross_validation"]["n"] == evaluation["train_units"]
     assert rita.put(f"/projects/{pid}/model", json={"version": new}).json()["model_version"] == new
     refreshed = rita.post(f"/projects/{pid}/suggestions").json()
     pending = all_units(service, pid, status="pending")

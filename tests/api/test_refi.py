@@ -6,7 +6,7 @@ import pytest
 from lxml import etree
 
 from autocoder.refi import SCHEMAS, read_qdc, read_qdpx, write_qdc
-from autocoder.codebook import load_codebook
+from autocoder.io import load_codebook
 
 from .conftest import REPORT, first_admin, foreign_qdpx, running
 
