@@ -17,7 +17,7 @@ app = typer.Typer(help="Auto-coding of units of meaning for qualitative content 
                   no_args_is_help=True, pretty_exceptions_enable=False)
 err = Console(stderr=True, soft_wrap=True)
 
-ModelOption = Annotated[Optional[Path], typer.Option("--model", "-m", help="Model directory (default: models/default).")]
+ModelOption = Annotated[Optional[Path], typer.Option("--model", "-m", help="Model directory (default: the bundled model, autocoder/model).")]
 CodebookOption = Annotated[Optional[Path], typer.Option("--codebook", help=(
     "Codebook: JSON, REFI-QDA .qdc, or the codebook of a .qdpx project (default: the model's own; for training, "
     "the --data project's, else the paper's)."))]
@@ -157,7 +157,7 @@ def code_units(input: Annotated[Path, typer.Argument(help="JSONL or CSV of units
 
 
 @app.command()
-def train(output: Annotated[Path, typer.Option("--output", "-o", help="Model directory to write.")] = Path("models/default"),
+def train(output: Annotated[Path, typer.Option("--output", "-o", help="Model directory to write (the bundled model: autocoder/model).")],
           data: Annotated[Optional[Path], typer.Option(help=(
               "Coded units: JSONL/CSV with id, text, category, doc, or a REFI-QDA project (.qdpx: its codebook, "
               "documents and coded selections); default: the corpus's train split."))] = None,

@@ -10,7 +10,7 @@ from pathlib import Path
 from .errors import CodebookError
 from .types import NONE_CODE
 
-DEFAULT_CODEBOOK = Path(__file__).resolve().parent.parent / "corpora" / "codebook" / "send_peer_challenge.json"
+DEFAULT_CODEBOOK = Path(__file__).resolve().parent / "data" / "codebooks" / "send_peer_challenge.json"
 
 
 @dataclass(frozen=True)

@@ -191,7 +191,7 @@ def render_model_card(model: CodebookClassifier, results: dict, codebook: Codebo
         "framework examples, and synthetic report-register text. Agreement on real peer challenge reports is unmeasured.",
         "- Categories with few coded units rest mostly on the codebook's own words; their per-category kappa above shows it.",
         "- The human codes are project annotations (two annotators and an adjudicator), not the study's coders, except `test_study`.",
-        "", "## Reproduce", "", "```", "autocoder train --output models/default", "```", "",
+        "", "## Reproduce", "", "```", "autocoder train --output autocoder/model", "```", "",
         f"Training and evaluation took {results['train_seconds']} s on 2 CPU cores.", "",
     ]
     return "\n".join(lines)

@@ -16,7 +16,8 @@ from .readers import read_document
 from .segment import Segmenter
 from .types import Document, Suggestion, Unit
 
-DEFAULT_MODEL = Path(__file__).resolve().parent.parent / "models" / "default"
+DEFAULT_MODEL = Path(__file__).resolve().parent / "model"
+"""The bundled model: shipped inside the package, so an installed wheel codes without the checkout."""
 
 
 class Pipeline:
@@ -28,7 +29,7 @@ class Pipeline:
     @classmethod
     def load(cls, model_dir: str | Path | None = None, codebook: Codebook | None = None,
              encoder: Encoder | None = None, segmenter: Segmenter | None = None) -> "Pipeline":
-        """A pipeline with the model in `model_dir` (default: models/default) and its own codebook, unless
+        """A pipeline with the model in `model_dir` (default: the bundled model) and its own codebook, unless
         `codebook` is given."""
         return cls(CodebookClassifier.load(model_dir or DEFAULT_MODEL, codebook=codebook, encoder=encoder), segmenter)
 

@@ -1,6 +1,6 @@
 """Does an optimised encoder backend code as the plain torch model does?
 
-For each backend, the default model (models/default) codes the corpus's held-out splits; the script reports
+For each backend, the bundled model (autocoder/model) codes the corpus's held-out splits; the script reports
 Cohen's kappa with the human codes (category and construct level) and its difference from the torch
 backend's, and the kappa between the backend's codes and torch's own codes. The issue's bar: within 0.01
 kappa of the plain model.

@@ -2,6 +2,7 @@
 
     python corpora/build.py units      # -> corpora/annotation/units.jsonl (what annotators code, blind)
     python corpora/build.py register-units  # -> corpora/annotation/registers/units.jsonl (the register documents)
+    python corpora/build.py field-units     # -> corpora/annotation/field/units.jsonl (the field-register documents)
     python corpora/build.py merge      # -> corpora/coded/{train,test,test_synthetic,test_study}.jsonl
     python corpora/build.py stats      # -> corpora/STATISTICS.md (counts per subset, annotator agreement)
     python corpora/build.py gold       # -> corpora/unitizing/gold/ (the unitizers' units with offsets, and sections)
@@ -27,6 +28,18 @@ SYNTHETIC_TEST = {f"report_{i:02d}" for i in range(19, 25)}
 REGISTERS_DIR = CORPORA_DIR / "documents" / "registers"
 REGISTER_ANNOTATION_DIR = ANNOTATION_DIR / "registers"
 REGISTER_STYLES = ("bulleted", "paragraph", "terse", "framework")
+
+
+FIELD_DIR = CORPORA_DIR / "documents" / "field"
+FIELD_ANNOTATION_DIR = ANNOTATION_DIR / "field"
+FIELD_REGISTERS = ("inspection", "area_send", "peer_review", "info_report", "governors", "annual_review", "sef",
+                   "guidance")
+FIELD_HELD_OUT_FROM = 10
+"""Documents 10-13 of every field register are held out (`test_field`); their writers wrote no other document."""
+
+
+def field_split(stem: str) -> str:
+    return "test_field" if int(stem.rsplit("_", 1)[1]) >= FIELD_HELD_OUT_FROM else "train"
 
 
 def register_split(style: str, stem: str) -> str:
@@ -59,6 +72,36 @@ def _manifest(style: str) -> dict[str, dict]:
     """The register documents of a style: file name -> setting and headings, as their author recorded them."""
     path = REGISTERS_DIR / style / "manifest.jsonl"
     return {m["file"]: m for m in map(json.loads, filter(str.strip, path.read_text(encoding="utf-8").splitlines()))}
+
+
+def field_manifest(register: str) -> dict[str, dict]:
+    """A field register's documents: file name -> writer, style, setting and headings, from its writers' manifests."""
+    manifest = {}
+    for path in sorted((FIELD_DIR / register).glob("manifest_*.jsonl")):
+        for line in filter(str.strip, path.read_text(encoding="utf-8").splitlines()):
+            entry = json.loads(line)
+            manifest[entry["file"]] = entry
+    return manifest
+
+
+def field_units() -> list[dict]:
+    segmenter = Segmenter()
+    records = []
+    for register in FIELD_REGISTERS:
+        manifest = field_manifest(register)
+        for path in sorted((FIELD_DIR / register).glob(f"{register}_*.md")):
+            entry = manifest[path.name]
+            document = read_document(path)
+            sections = heading_sections(document, entry["headings"])
+            doc = f"field/{register}/{path.stem}"
+            for unit in segmenter.segment(document):
+                records.append({"doc": doc, "source_file": f"documents/field/{register}/{path.name}",
+                                "start": unit.start, "end": unit.end, "text": unit.text,
+                                "section": section_at(sections, unit.start), "style": entry["style"],
+                                "register": register, "writer": entry["writer"], "setting": entry["setting"],
+                                "synthetic": True, "split": field_split(path.stem),
+                                "id": f"{doc}:{unit.start}-{unit.end}"})
+    return records
 
 
 def register_units() -> list[dict]:
@@ -282,6 +325,11 @@ def main(command: str) -> None:
         REGISTER_ANNOTATION_DIR.mkdir(exist_ok=True)
         records = register_units()
         _write_jsonl(REGISTER_ANNOTATION_DIR / "units.jsonl", records)
+        print(f"{len(records)} units to code")
+    elif command == "field-units":
+        FIELD_ANNOTATION_DIR.mkdir(exist_ok=True)
+        records = field_units()
+        _write_jsonl(FIELD_ANNOTATION_DIR / "units.jsonl", records)
         print(f"{len(records)} units to code")
     elif command == "merge":
         CODED_DIR.mkdir(exist_ok=True)

@@ -10,6 +10,7 @@ from sklearn.metrics import confusion_matrix
 
 from autocoder.agreement import to_constructs
 from autocoder.classify import CodebookClassifier
+from autocoder.corpus import source_documents, sources_dir
 from autocoder.io import load_codebook
 from autocoder.embed import Encoder
 from autocoder.segment import Segmenter
@@ -17,6 +18,27 @@ from autocoder.types import NONE_CODE
 
 ROOT = Path(__file__).resolve().parent.parent
 STUDY_UNITS = ROOT / "corpora" / "study" / "units.jsonl"
+
+
+SLOW_FOLDERS = ("e2e", "reliability")
+"""The browser tests and the reliability runs (real servers, soak, fuzzing, faults) are slow as a whole."""
+
+
+def pytest_collection_modifyitems(items):
+    tests = Path(__file__).parent
+    for item in items:
+        if Path(item.fspath).relative_to(tests).parts[0] in SLOW_FOLDERS:
+            item.add_marker(pytest.mark.slow)
+
+
+@pytest.fixture(scope="session")
+def seed_sources():
+    """The public source documents the corpus points into (`../shared/sources`, or AUTOCODER_SOURCES_DIR): a
+    clone without them skips the tests that read them, saying why; CI has them and runs those tests."""
+    missing = [d.file for d in source_documents() if not (sources_dir() / d.file).is_file()]
+    if missing:
+        pytest.skip(f"the seed source documents are not in {sources_dir()} (set AUTOCODER_SOURCES_DIR): "
+                    + ", ".join(missing))
 
 
 @pytest.fixture(scope="session")

@@ -27,7 +27,7 @@ def test_load_dataset_gives_the_documented_fields(corpus):
         assert corpus[split].num_rows == len(load_split(split)) > 0
 
 
-def test_every_unit_is_verbatim_in_its_source_document():
+def test_every_unit_is_verbatim_in_its_source_document(seed_sources):
     for split in SPLITS:
         for unit in load_split(split):
             assert cached_source(unit["source_file"])[unit["start"]:unit["end"]] == unit["text"], unit["id"]

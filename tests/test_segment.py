@@ -15,7 +15,7 @@ def texts(units):
     return [u.text for u in units]
 
 
-def test_offsets_hold_on_the_real_source_documents(segmenter):
+def test_offsets_hold_on_the_real_source_documents(segmenter, seed_sources):
     for source in source_documents():
         text = read_source(source)
         units = segmenter.segment(Document(source.id, text))

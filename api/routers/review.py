@@ -146,7 +146,8 @@ def list_decisions(unit_id: RowId, project: Project = Depends(project_access(*AN
              responses={409: {"description": "The unit changed since the reviewer saw it; the body has its current state."}})
 def decide(unit_id: RowId, body: DecisionIn, project: Project = Depends(project_access("reviewer")),
            reviewer: User = Depends(current_user), session: Session = Depends(get_session)):
-    """Accept the suggestion, reject it (no category applies), recode the unit to another category, or undo
+    """Accept the suggestion (of an abstention: agree that no category fits), reject it (no category applies),
+    recode the unit to another category, or undo
     your decision in force (the unit returns to the state before it; the log keeps both).
 
     `expected_version` is the unit version the reviewer saw: if another decision came first, nothing
@@ -209,9 +210,10 @@ def _code_for(body: DecisionIn, unit: Unit, codebook: Codebook) -> str:
     if body.action != "recode" and body.category is not None:
         raise InputError(f"'category' goes with recode only, not {body.action}")
     if body.action == "accept":
-        if unit.suggestion is None or unit.suggestion.category is None:
-            raise InputError("there is no suggested category to accept: reject the unit or recode it")
-        return unit.suggestion.category
+        if unit.suggestion is None:
+            raise InputError("the unit has no suggestion to accept: reject the unit or recode it")
+        # accepting an abstention agrees with the model that no category fits
+        return unit.suggestion.category or NONE_CODE
     if body.action == "reject":
         return NONE_CODE
     if body.category is None:

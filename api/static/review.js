@@ -258,6 +258,7 @@ function statusText(unit, withReviewer = true) {
   const decision = unit.decision;
   if (unit.status === "pending" || !decision) return "pending";
   const by = withReviewer ? ` by ${decision.reviewer}` : "";
+  if (unit.status === "accepted" && unit.code === "NONE") return `agreed: no category fits${by}`;
   if (unit.status === "accepted") return `accepted${by}`;
   if (unit.status === "rejected") return `rejected (no category)${by}`;
   return `recoded to ${categoryName(unit.code)}${by}`;
@@ -305,7 +306,9 @@ function renderPanel() {
   const decidable = canDecide();
   $("read-only").hidden = decidable;
   $("read-only").textContent = `Signed in as ${state.me.role}: reviewers make the decisions; this view is read-only.`;
-  $("accept").disabled = !decidable || !suggestion?.category;
+  $("accept").disabled = !decidable || !suggestion;
+  // an abstention is accepted as "no category fits": the button says so
+  $("accept-label").textContent = suggestion && !suggestion.category ? "Agree: no category fits" : "Accept";
   $("reject").disabled = !decidable;
   $("recode").disabled = !decidable;
   $("undo").disabled = !decidable || state.undo.length === 0;
@@ -314,7 +317,7 @@ function renderPanel() {
 }
 
 function describeIntent(intent) {
-  if (intent.action === "accept") return "accept the suggestion";
+  if (intent.action === "accept") return "accept the suggestion";  // of an abstention: no category fits
   if (intent.action === "reject") return "reject (no category)";
   if (intent.action === "undo") return "undo your decision";
   return `recode to ${categoryName(intent.category)}`;
@@ -384,8 +387,8 @@ function dropped(unitId) {
 function decide(intent, unitId = currentUnit()?.id) {
   if (unitId === undefined || !guardDecide()) return;
   const unit = state.units[unitIndex(unitId)];
-  if (intent.action === "accept" && !unit.suggestion?.category) {
-    say("There is no suggested category to accept: reject or recode this unit.", true);
+  if (intent.action === "accept" && !unit.suggestion) {
+    say("There is no suggestion to accept: reject or recode this unit.", true);
     return;
   }
   state.conflicts.delete(unitId);

@@ -49,7 +49,7 @@ def postgres_server():
         yield server.url
 
 
-@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.slow)])
 def database(request):
     """None for the SQLite file in the data directory, else the URL of a new PostgreSQL database."""
     if request.param == "sqlite":

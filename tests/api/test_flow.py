@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from api.orm import Job, ModelVersion
+from api.orm import Job, ModelVersion, Suggestion
+from api.orm import Unit as UnitRow
 from autocoder.refi import SCHEMAS
 from autocoder.agreement import agreement
 from autocoder.io import load_codebook
@@ -144,6 +145,26 @@ def test_decisions_are_an_append_only_log_and_a_stale_one_gets_409(service, docu
     assert response.status_code == 201
     assert response.json()["unit"]["code"] == accepted["suggestion"]["category"]
     assert response.json()["decision"]["suggestion_id"] == accepted["suggestion"]["id"]
+
+
+def test_accepting_an_abstention_agrees_that_no_category_fits(service, documents):
+    pid, ann = service.ids["project"], service.as_("ann")
+    pending = all_units(service, pid, document_id=documents["birch"]["id"], status="pending")
+    abstained = next((u for u in pending if not u["suggestion"]["category"]), None)
+    if abstained is None:  # the small test model suggested a category everywhere: record an abstention as it would
+        abstained = pending[-1]
+        with service.client.app.state.context.sessions() as session:
+            unit = session.get(UnitRow, abstained["id"])
+            row = Suggestion(unit_id=unit.id, category=None, construct=None, confidence=0.3, ranked=[],
+                             model_version=unit.suggestion.model_version)
+            session.add(row)
+            session.flush()
+            unit.suggestion_id = row.id
+            session.commit()
+    answer = ann.post(f"/projects/{pid}/units/{abstained['id']}/decisions", json={"action": "accept", "expected_version": 0})
+    assert answer.status_code == 201, answer.text
+    assert answer.json()["unit"]["status"] == "accepted" and answer.json()["unit"]["code"] == "NONE"
+    assert answer.json()["decision"]["action"] == "accept" and answer.json()["decision"]["code"] == "NONE"
 
 
 def test_review_queue_filters_and_orders(service, documents, decided):
