@@ -1,12 +1,12 @@
-"""The app factory: migrate the database, load the model once, mount the routers."""
+"""The app factory: the routers mounted, and in its lifespan the database migrated and the models loaded once."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from autocoder.classify import CodebookClassifier
@@ -17,7 +17,7 @@ from .db import make_engine, migrate, session_factory
 from .errors import install as install_errors
 from .middleware import BodyLimit, RequestLog
 from .modelstore import ModelStore, shared_encoder
-from .orm import Job, ModelVersion, utcnow
+from .orm import ModelVersion
 from .routers import analysis, audit, documents, exchange, health, learning, pages, projects, review, users
 from .settings import Settings
 from .signin import SignInLimiter
@@ -46,16 +46,9 @@ def register_initial_model(session: Session, model_dir) -> CodebookClassifier:
     return classifier
 
 
-def fail_interrupted_jobs(session: Session) -> None:
-    """Jobs run in the service's process: any still queued or running at start were cut off by a stop."""
-    session.execute(update(Job).where(Job.status.in_(("queued", "running")))
-                    .values(status="failed", error="interrupted: the service stopped before the job finished",
-                            finished_at=utcnow()))
-    session.commit()
-
-
-def create_app(settings: Settings | None = None) -> FastAPI:
-    settings = settings or Settings.from_env()
+def start_service(settings: Settings) -> Context:
+    """What the service does before its first request: migrate the database, load the models, register the model
+    it starts with, remove uploads a stop left behind, and load the demo project when asked."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     engine = make_engine(settings.url, settings.sqlite_cache_kib)
     migrate(engine)
@@ -64,7 +57,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     models.warm_up()
     with sessions() as session:
         initial_model = register_initial_model(session, settings.model_dir)
-        fail_interrupted_jobs(session)
         for folder in remove_orphan_uploads(session, settings.uploads_dir):
             log.warning("removed an upload no document refers to (the service stopped while storing it)",
                         extra={"path": str(folder)})
@@ -75,15 +67,25 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
         load_demo(context)
         context.demo_tokens = demo_sign_in(context)
+    return context
+
+
+def create_app(settings: Settings | None = None, on_start: Callable[[Context], None] | None = None) -> FastAPI:
+    """The app; its start-up work (`start_service`) runs in its lifespan, then `on_start` with the context."""
+    settings = settings or Settings.from_env()
 
     @asynccontextmanager
-    async def lifespan(_app: FastAPI):
-        log.info("started", extra={"model": context.initial_model, "database": engine.url.render_as_string()})
+    async def lifespan(app: FastAPI):
+        context = app.state.context = start_service(settings)
+        log.info("started", extra={"model": context.initial_model,
+                                   "database": context.engine.url.render_as_string()})
+        if on_start is not None:
+            on_start(context)
         yield
-        engine.dispose()
+        context.engine.dispose()
 
     app = FastAPI(title="autocoder review service", description=DESCRIPTION, version="0.1.0", lifespan=lifespan)
-    app.state.context = context
+    app.state.settings = settings
     install_errors(app)
     for module in (health, users, projects, documents, review, analysis, exchange, learning, audit, pages):
         app.include_router(module.router)

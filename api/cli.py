@@ -4,6 +4,9 @@
 from __future__ import annotations
 
 import ctypes
+import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -28,6 +31,27 @@ def limit_malloc_arenas(arenas: int) -> None:
     libc.mallopt(M_ARENA_MAX, arenas)
 
 
+WORKER_ENVIRONMENT = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+"""A worker `serve` starts computes on one thread, so a core is always free for the requests."""
+
+
+def start_workers(count: int) -> list[subprocess.Popen]:
+    """`autocoder worker` processes beside this server (same environment, so the same database), each stopping
+    when this process is gone."""
+    command = [sys.executable, "-c", "from autocoder.cli import main; main()", "worker", "--parent", str(os.getpid())]
+    return [subprocess.Popen(command, env={**os.environ, **WORKER_ENVIRONMENT}) for _ in range(count)]
+
+
+def stop_workers(workers: list[subprocess.Popen]) -> None:
+    for process in workers:
+        process.terminate()
+    for process in workers:
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
 def serve(host: str, port: int, demo: bool, model_dir: Path | None = None) -> None:
     import uvicorn
 
@@ -38,21 +62,29 @@ def serve(host: str, port: int, demo: bool, model_dir: Path | None = None) -> No
     settings = Settings.from_env(demo=demo, model_dir=model_dir)
     limit_malloc_arenas(settings.malloc_arenas)
     logs.configure()
-    app = create_app(settings)
+    workers: list[subprocess.Popen] = []
     # where to go, on the console (stdout), not in the JSON logs on stderr
     base = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"
-    tokens = app.state.context.demo_tokens
-    if tokens:
-        print("The review page, signed in (links valid for 7 days; a restart prints new ones):",
-              *sign_in_links(base, tokens), sep="\n", flush=True)
-    else:
-        print(f"The review page: {base}/review (sign in with a token: `autocoder create-admin NAME` prints one)",
-              flush=True)
-    uvicorn.run(app, host=host, port=port, log_config=None, proxy_headers=False)
+
+    def started(context) -> None:
+        workers.extend(start_workers(settings.workers))  # after the migrations: workers use the schema as it is
+        if context.demo_tokens:
+            print("The review page, signed in (links valid for 7 days; a restart prints new ones):",
+                  *sign_in_links(base, context.demo_tokens), sep="\n", flush=True)
+        else:
+            print(f"The review page: {base}/review (sign in with a token: `autocoder create-admin NAME` prints one)",
+                  flush=True)
+
+    try:
+        uvicorn.run(create_app(settings, on_start=started), host=host, port=port, log_config=None,
+                    proxy_headers=False)
+    finally:
+        stop_workers(workers)
 
 
-def create_admin(name: str) -> str:
-    """A new admin user in the service's database; their token, shown this once."""
+def create_admin(name: str, settings: Settings | None = None) -> str:
+    """A new admin user in the service's database (of `settings`, default the environment's); their token, shown
+    this once."""
     from autocoder.errors import InputError
 
     from .audit import record
@@ -60,7 +92,7 @@ def create_admin(name: str) -> str:
     from .db import make_engine, migrate, session_factory
     from .errors import Conflict
 
-    settings = Settings.from_env()
+    settings = settings or Settings.from_env()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     engine = make_engine(settings.url)
     migrate(engine)
@@ -92,6 +124,18 @@ def register_commands(app: typer.Typer) -> None:
                                                               "reviewer and a demo admin.")] = False) -> None:
         """Start the review service (data in AUTOCODER_DATA_DIR, default ./data; PostgreSQL if DATABASE_URL is set)."""
         serve(host, port, demo, model)
+
+    @app.command("worker")
+    def worker_command(parent: Annotated[Optional[int], typer.Option(hidden=True, help=(
+            "Stop when the process with this id (the server that started this worker) is gone."))] = None) -> None:
+        """Run queued jobs (retraining) from the service's database (AUTOCODER_DATA_DIR / DATABASE_URL) at a lower
+        CPU priority, until stopped. `serve` starts one (AUTOCODER_WORKERS); on PostgreSQL start as many as you
+        like, on any machine that reaches the database and sees AUTOCODER_DATA_DIR's models folder."""
+        from . import logs
+        from .training import run_worker
+
+        logs.configure()
+        run_worker(Settings.from_env(), parent)
 
     @app.command("create-admin")
     def create_admin_command(name: Annotated[str, typer.Argument(help="The admin's user name.")]) -> None:

@@ -23,7 +23,7 @@ def configure(level: str = "INFO") -> None:
     """JSON lines on stderr for the service's and uvicorn's loggers."""
     handler = logging.StreamHandler()
     handler.setFormatter(JsonFormatter())
-    for name in ("autocoder.api", "uvicorn", "uvicorn.error"):
+    for name in ("autocoder.api", "autocoder.worker", "uvicorn", "uvicorn.error"):
         logger = logging.getLogger(name)
         logger.handlers[:] = [handler]
         logger.setLevel(level)

@@ -162,13 +162,18 @@ class TrainingExample(Base):
 
 
 class Job(Base):
-    """A background job (retraining); `status` is queued, running, done or failed."""
+    """A background job (retraining), run by a worker process (`api.jobs`); `status` is queued, running, done or
+    failed. A running job's worker renews `heartbeat_at`; a job whose lease has run out is taken again."""
 
     __tablename__ = "jobs"
     id: Mapped[int] = mapped_column(primary_key=True)
     project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
     kind: Mapped[str] = mapped_column(String(20))
-    status: Mapped[str] = mapped_column(String(20), default="queued")
+    status: Mapped[str] = mapped_column(String(20), default="queued", index=True)
+    attempts: Mapped[int] = mapped_column(default=0, server_default="0")
+    worker: Mapped[str | None] = mapped_column(Text)
+    started_at: Mapped[datetime | None]
+    heartbeat_at: Mapped[datetime | None]
     model_version: Mapped[str | None] = mapped_column(Text)
     error: Mapped[str | None] = mapped_column(Text)
     created_by: Mapped[int] = mapped_column(ForeignKey("users.id"))

@@ -196,10 +196,12 @@ class JobOut(Orm):
     id: int
     project_id: int
     kind: str
-    status: str
+    status: str = Field(description="queued, running (in a worker process), done or failed")
+    attempts: int = Field(description="How many times a worker has taken the job (a worker that died is retried)")
     model_version: str | None
     error: str | None
     created_at: UTC
+    started_at: UTC | None
     finished_at: UTC | None
 
 

@@ -18,6 +18,8 @@ ENVIRONMENT = {
     "sqlite_cache_kib": "AUTOCODER_SQLITE_CACHE_KIB",
     "signin_clients": "AUTOCODER_SIGNIN_CLIENTS",
     "signin_free_failures": "AUTOCODER_SIGNIN_FREE_FAILURES",
+    "workers": "AUTOCODER_WORKERS",
+    "job_lease_seconds": "AUTOCODER_JOB_LEASE_SECONDS",
 }
 """The whole-number settings and the environment variables that set them."""
 
@@ -53,6 +55,11 @@ class Settings:
     """Failed tokens a client may send before each further try must wait, twice as long each time."""
     malloc_arenas: int = 2
     """glibc malloc arenas for `autocoder serve` (0: glibc's default of 8 per core)."""
+    workers: int = 1
+    """Job worker processes `autocoder serve` starts beside itself, at a lower CPU priority (0: none; run
+    `autocoder worker` elsewhere, as many as wanted on PostgreSQL)."""
+    job_lease_seconds: int = 30
+    """A running job whose worker has not renewed its lease for this long is taken again (or failed)."""
     demo: bool = False
     """Load a demo project from the synthetic reports in `corpora/` at start."""
 

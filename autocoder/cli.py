@@ -175,6 +175,7 @@ def train(output: Annotated[Path, typer.Option("--output", "-o", help="Model dir
     """Train a model, fit its temperature and abstention threshold by grouped cross-validation, write it with its
     model card."""
     from .classify import CodebookClassifier
+    from .errors import InputError
     from .io import load_codebook
     from .model_card import EXPERIMENT_DIR, write_model_card
     from .train import save_trained, train_and_evaluate
@@ -182,6 +183,8 @@ def train(output: Annotated[Path, typer.Option("--output", "-o", help="Model dir
     qdpx = data is not None and data.suffix.lower() == ".qdpx"
     book = load_codebook(codebook if codebook or not qdpx else data)
     train_set = _coded_file(data, book) if data else None
+    if train_set is not None and len(train_set.category_coded()) < 2:
+        raise InputError("training needs at least two units coded by category (or NONE)", source=str(data))
     model = CodebookClassifier(codebook=book, context_weight=context_weight, context_encoding=context_encoding,
                                use_section=section, tfidf_weight=tfidf_weight, fine_tune_epochs=fine_tune_epochs)
     results = train_and_evaluate(model, book, folds=folds, target_precision=target_precision,
@@ -192,7 +195,8 @@ def train(output: Annotated[Path, typer.Option("--output", "-o", help="Model dir
     write_model_card(output, model, results, book, None if data else experiment or EXPERIMENT_DIR)
     cv = results["cross_validation"]
     err.print(f"model {model.version} written to {output} (codebook {book.id!r}, {results['train_units']} units; "
-              f"{folds}-fold grouped cross-validation: {_figures(cv)})", highlight=False)
+              + (f"{folds}-fold grouped cross-validation: {_figures(cv)})" if cv else "too few to cross-validate)"),
+              highlight=False)
 
 
 def _figures(result: dict) -> str:

@@ -225,11 +225,20 @@ def train_and_evaluate(model: CodebookClassifier, codebook: Codebook, folds: int
                        target_precision: float = 0.9, train: CodedSet | None = None,
                        held_out: dict[str, CodedSet] | None = None) -> dict:
     """Cross-validate on the training split, fit the temperature and the abstention threshold on the out-of-fold
-    probabilities, fit on all of it, score held-out splits."""
+    probabilities, fit on all of it, score held-out splits. The one way a model is trained: `autocoder train`, the
+    experiment harness and the service's retraining all call it. With fewer than two coded units there is nothing
+    to cross-validate: the model learns the codebook's text (and that unit) at temperature 1 and threshold 0."""
     train = (train if train is not None else CodedSet.from_split("train")).category_coded()
     if held_out is None:
         held_out = {s: CodedSet.from_split(s) for s in SPLITS if s != "train"}
     started = time.perf_counter()
+    if len(train) < 2:  # nothing to cross-validate: the codebook's own text, at the default temperature and threshold
+        model.set_params(threshold=0.0, temperature=1.0).fit(train.inputs, train.codes)
+        return {"train_units": len(train), "train_documents": len(set(train.groups)), "folds": 0,
+                "train_counts": dict(Counter(train.codes)), "temperature": 1.0, "threshold": None,
+                "coverage_curve": [], "out_of_fold_ece": None, "cross_validation": None, "construct_confusion": None,
+                "held_out": {name: evaluate(model, data, codebook) for name, data in held_out.items() if len(data)},
+                "train_seconds": round(time.perf_counter() - started, 1)}
     proba, classes = cross_val_proba(model.set_params(temperature=1.0), train, folds)
     temperature = fit_temperature(proba, classes, train.codes)
     ece_before = top_code_calibration(proba, classes, train.codes)[0]

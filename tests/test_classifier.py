@@ -118,6 +118,7 @@ def test_encoder_cache_keeps_at_most_its_bound_and_still_answers_past_it(encoder
     assert np.allclose(vectors, encoder.encode(texts), atol=1e-6)
 
 
+@pytest.mark.slow  # fine-tunes the encoder
 def test_fine_tuned_encoder_is_saved_with_the_model_and_loaded_back(codebook, study_units, tmp_path):
     """The real encoder fine-tuned for one epoch on the paper's own framework examples: the model keeps the tuned
     encoder beside its weights, and loading the folder codes as the model in memory did."""

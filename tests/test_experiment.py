@@ -1,10 +1,13 @@
 """A small run of the experiment harness, so it cannot rot: two folds, a subset of the corpus."""
 
+import pytest
 import json
 import subprocess
 import sys
 
 from autocoder.corpus import HELD_OUT
+
+pytestmark = pytest.mark.slow  # trains every candidate
 
 
 

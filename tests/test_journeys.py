@@ -22,6 +22,8 @@ from benchmarks.reliability.server import Server
 
 from .commands import run_cli as run
 
+pytestmark = pytest.mark.slow  # trains models through the command line
+
 SPLIT = "test_synthetic"
 """Six synthetic reports, 197 units: small enough to train on in a test."""
 REPORT = CORPORA_DIR / "documents" / "synthetic" / "report_01.md"

@@ -29,7 +29,7 @@ import httpx
 import uvicorn
 from fastapi import FastAPI
 
-from api.auth import create_user
+from api.cli import create_admin
 from api.settings import Settings
 from autocoder.pipeline import DEFAULT_MODEL
 
@@ -46,11 +46,9 @@ def free_port() -> int:
 
 
 def add_admin(app: FastAPI, name: str) -> str:
-    """A new admin of an app made by `create_app`; their token."""
-    with app.state.context.sessions() as session:
-        _, token = create_user(session, name, "admin")
-        session.commit()
-    return token
+    """A new admin of an app made by `create_app` (its database migrated first, as `create-admin` does); their
+    token."""
+    return create_admin(name, app.state.settings)
 
 
 @contextmanager
@@ -153,10 +151,26 @@ class Server:
             return ""
         return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
 
+    def workers(self) -> list[int]:
+        """The process ids of the job workers this server started."""
+        import psutil
+
+        try:
+            return [child.pid for child in psutil.Process(self.pid).children()]
+        except (AssertionError, psutil.NoSuchProcess):
+            return []
+
     def kill(self) -> None:
-        """SIGKILL: no shutdown handler, no flush, no rollback, as the OOM killer or a power cut stops it."""
+        """SIGKILL to the server and its job workers: no shutdown handler, no flush, no rollback, as a power cut
+        stops them."""
+        workers = self.workers()
         if self.process is not None and self.process.poll() is None:
             self.process.send_signal(signal.SIGKILL)
+        for pid in workers:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
         if self.process is not None:
             self.process.wait(timeout=60)
 

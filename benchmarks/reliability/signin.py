@@ -27,7 +27,7 @@ def run(model_dir: Path = DEFAULT_MODEL, addresses: int = 200_000, bound: int = 
     with tempfile.TemporaryDirectory(prefix="autocoder-signin-") as scratch:
         app = create_app(Settings(data_dir=Path(scratch), model_dir=model_dir))
         token = add_admin(app, "admin")
-        free = app.state.context.settings.signin_free_failures
+        free = app.state.settings.signin_free_failures
         with TestClient(app, client=("203.0.113.7", 40000)) as attacker, \
                 TestClient(app, client=("198.51.100.2", 40000)) as colleague:
             wrong = {"Authorization": "Bearer not-a-token"}

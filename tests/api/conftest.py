@@ -18,6 +18,7 @@ from fastapi.testclient import TestClient
 
 from api import Settings, create_app
 from api.cli import create_admin
+from api.training import run_jobs
 from api.signin import SignInLimiter
 from benchmarks.reliability.server import Postgres, PostgresUnavailable
 from benchmarks.reliability.server import new_database as new_postgres_database
@@ -66,6 +67,11 @@ class Service:
         self.tokens: dict[str, str] = {}
         self.ids: dict[str, int] = {}
         self.projects: dict[str, TeamProject] = {}
+
+    def run_jobs(self) -> list[int]:
+        """Run the queued jobs here, as the worker process `autocoder serve` starts would."""
+        context = self.client.app.state.context
+        return run_jobs(context.settings, context.sessions)
 
     def as_(self, user: str | None) -> "Caller":
         return Caller(self.client, self.tokens.get(user) if user else None)

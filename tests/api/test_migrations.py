@@ -27,7 +27,7 @@ def test_upgrade_creates_the_orm_schema_and_downgrade_removes_it(engine):
     migrate(engine)  # a restart runs it again: nothing to do
     with engine.connect() as connection:
         assert compare_metadata(MigrationContext.configure(connection), Base.metadata) == []
-        assert connection.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0003"
+        assert connection.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0004"
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     with engine.begin() as connection:

@@ -52,7 +52,9 @@ def test_a_project_with_a_qdc_codebook_gets_suggestions_once_a_model_is_trained_
     uploaded = rita.post(f"/projects/{pid}/documents", files={"file": ("oak.md", REPORT.encode())}).json()
     assert uploaded["units"] > 0 and uploaded["model_version"] is None
     assert all(u["suggestion"] is None for u in rita.get(f"/projects/{pid}/units").json()["items"])
-    job = rita.get(f"/projects/{pid}/jobs/{rita.post(f'/projects/{pid}/models').json()['id']}").json()
+    queued = rita.post(f"/projects/{pid}/models").json()
+    service.run_jobs()
+    job = rita.get(f"/projects/{pid}/jobs/{queued['id']}").json()
     assert job["status"] == "done" and job["model_version"].startswith("imported_book-lr-")
     assert rita.put(f"/projects/{pid}/model", json={"version": job["model_version"]}).status_code == 200
     assert rita.post(f"/projects/{pid}/suggestions").json()["units"] == uploaded["units"]

@@ -13,6 +13,8 @@ import pytest
 from autocoder.corpus import CORPORA_DIR
 from benchmarks.reliability.server import CLI, free_port
 
+pytestmark = pytest.mark.slow  # starts real server processes
+
 
 @pytest.fixture
 def environment(tmp_path):
