@@ -42,7 +42,7 @@ from .io import load_codebook
 from .embed import Encoder
 from .errors import InputError
 from .frequencies import construct_interval_table, frequency_table, published_table, to_markdown
-from .languages import language_warnings
+from .checks import document_warnings
 from .pipeline import DEFAULT_MODEL, Pipeline
 from .readers import SUFFIXES, read_document
 from .types import NONE_CODE
@@ -147,7 +147,7 @@ class Scorer:
             coded = time.perf_counter()
             tables = table_files(frequency_tables([r["category"] for r in records], [r["section"] for r in records],
                                                   self.codebook))
-            warnings = language_warnings(job.doc, document.text, units)
+            warnings = document_warnings(job.doc, document.text, units)
             reports.append(ReportResult(job.doc, job.sha256, records=records, tables=tables, warnings=warnings))
             seconds["read"] += read - started
             seconds["segment"] += segmented - read

@@ -84,14 +84,14 @@ def segment(files: Annotated[Optional[list[Path]], typer.Argument(help="Reports:
     for document, units in track(zip(read, segmented), total=len(read), description="segmenting", console=err,
                                  disable=len(read) < 2):
         records += [u.to_dict() for u in units]
-        _warn_languages(document, units)
+        _warn(document, units)
     _write(records, output)
 
 
-def _warn_languages(document, units) -> None:
-    from .languages import language_warnings
+def _warn(document, units) -> None:
+    from .checks import document_warnings
 
-    for warning in language_warnings(document.path or document.id, document.text, units):
+    for warning in document_warnings(document.path or document.id, document.text, units):
         err.print(f"[yellow]warning:[/yellow] {warning}", highlight=False)
 
 
@@ -129,7 +129,7 @@ def code(files: Annotated[list[Path], typer.Argument(help="Reports: .txt, .md, .
     coded = list(track(pipeline.code_files(files), total=len(files), description="coding", console=err,
                        disable=len(files) < 2))
     for document, units, _ in coded:
-        _warn_languages(document, units)
+        _warn(document, units)
     if output is not None and output.suffix.lower() == ".qdpx":
         from .refi import write_suggestions
 

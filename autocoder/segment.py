@@ -9,12 +9,15 @@ the report section it sits in.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import islice
+from pathlib import Path
 
 from .clauses import ClauseRules, clause_cuts, cues
+from .cuts import CutModel
 from .languages import script
 from .sections import BULLET, Heading, classify_heading, is_lead_in, is_signature, known_heading, looks_like_title
 from .types import Document, Unit
@@ -154,14 +157,47 @@ class _Sentence:
     text: str
     cuts: list[tuple[int, int]]
     """(end of the left piece, start of the right piece), character offsets in the sentence."""
+    doc: object = None
+    """The tagged sentence (spaCy `Doc`), for sentences that could split."""
+
+
+UNITIZER_FILE = "unitizer.json"
+"""A model directory's unitizer: the segmenter's settings and its learned cut model, saved with the classifier."""
+BUNDLED_UNITIZER = Path(__file__).resolve().parent / "data" / UNITIZER_FILE
 
 
 class Segmenter:
-    """Documents -> `Unit`s: block and sentence rules, and clause rules on tagged sentences."""
+    """Documents -> `Unit`s: block and sentence rules, and on tagged sentences either the clause rules or a learned
+    cut model (`cuts.CutModel`), which decides where a sentence splits."""
 
-    def __init__(self, config: SegmenterConfig | None = None, nlp=None):
+    def __init__(self, config: SegmenterConfig | None = None, nlp=None, cut_model: CutModel | None = None):
         self.config = config or SegmenterConfig()
         self._nlp = nlp
+        self.cut_model = cut_model
+
+    @classmethod
+    def load(cls, path: str | Path | None = None, nlp=None) -> "Segmenter":
+        """The segmenter a unitizer file describes (default: the bundled one; the clause rules without it)."""
+        path = Path(path) if path is not None else BUNDLED_UNITIZER
+        if not path.is_file():
+            return cls(nlp=nlp)
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return cls(nlp=nlp, cut_model=CutModel.from_dict(data["cuts"]) if data.get("cuts") else None)
+
+    def save(self, path: str | Path) -> None:
+        data = {"segmenter": "autocoder", "cuts": self.cut_model.to_dict() if self.cut_model else None}
+        Path(path).write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
+
+    def _may_split(self) -> re.Pattern | None:
+        """Sentences the cuts are looked for in: those holding a word a cut can be made at."""
+        if self.cut_model is not None:
+            return re.compile(r";|,\s*(?:and|but|so|yet)\b|\b(?:while|whilst|whereas|although|though)\b", re.IGNORECASE)
+        split_words = cues(self.config.clauses)
+        return re.compile("|".join(rf"\b{w}\b" if w.isalpha() else re.escape(w) for w in sorted(split_words)),
+                          re.IGNORECASE) if split_words else None
+
+    def _cuts(self, doc) -> list[tuple[int, int]]:
+        return self.cut_model.cuts(doc) if self.cut_model is not None else clause_cuts(doc, self.config.clauses)
 
     @property
     def nlp(self):
@@ -181,6 +217,11 @@ class Segmenter:
             yield from self._segment_batch(batch)
 
     def _segment_batch(self, documents: list[Document]) -> list[list[Unit]]:
+        per_document = self._sentences_of(documents)
+        return [self._units(document, sentences) for document, sentences in zip(documents, per_document)]
+
+    def _sentences_of(self, documents: list[Document]) -> list[list["_Sentence"]]:
+        """Each document's sentences, those that could split tagged and cut."""
         limit = min(self.config.max_chars, self.nlp.max_length)
         per_document: list[list[_Sentence]] = []
         pieces: list[tuple[_Block, int, str]] = []  # (block, offset in the block, text)
@@ -192,9 +233,7 @@ class Segmenter:
                     pieces.append((block, start, block.text[start:end]))
                     owners.append(index)
         candidates: list[_Sentence] = []
-        split_words = cues(self.config.clauses)
-        may_split = re.compile("|".join(rf"\b{w}\b" if w.isalpha() else re.escape(w) for w in sorted(split_words)),
-                               re.IGNORECASE) if split_words else None
+        may_split = self._may_split()
         for (block, offset, text), owner in zip(pieces, owners):
             for start, end in sentence_spans(text):
                 sentence = _Sentence(block, offset + start, text[start:end], [])
@@ -203,8 +242,15 @@ class Segmenter:
                     candidates.append(sentence)
         tagged = self.nlp.pipe((s.text for s in candidates), batch_size=self.config.batch_size)
         for sentence, doc in zip(candidates, tagged):
-            sentence.cuts = clause_cuts(doc, self.config.clauses)
-        return [self._units(document, sentences) for document, sentences in zip(documents, per_document)]
+            sentence.cuts = self._cuts(doc)
+            sentence.doc = doc
+        return per_document
+
+    def tagged_sentences(self, document: Document) -> list[tuple[int, object]]:
+        """(offset in the document, tagged sentence) of the sentences a cut could be made in: what a cut model is
+        trained on."""
+        sentences = self._sentences_of([document])[0]
+        return [(s.block.start + s.start, s.doc) for s in sentences if s.doc is not None]
 
     def _units(self, document: Document, sentences: list[_Sentence]) -> list[Unit]:
         units = []

@@ -241,6 +241,7 @@ def test_a_running_dask_cluster_is_reached_by_its_scheduler_address(archive, cle
     assert_same_results(clean_run[0], tmp_path / "remote")
 
 
+@pytest.mark.slow  # many command-line processes
 def test_command_line_errors_are_one_line(tmp_path, archive):
     missing = cli("batch", tmp_path / "nowhere", "--out", tmp_path / "r", check=False)
     assert missing.returncode == 2 and "archive folder not found" in missing.stderr

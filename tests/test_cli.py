@@ -80,6 +80,7 @@ def test_agreement_and_frequencies_commands(tmp_path):
     assert "| co_constructivism |" in published and "0.298" in published
 
 
+@pytest.mark.slow  # many command-line processes
 def test_frequencies_with_intervals_and_their_bad_cases(tmp_path, small_model_dir):
     coded = [{"id": f"r{d}:{i}-{i + 1}", "category": c}
              for d in range(4) for i, c in enumerate(["quality_teaching", "rights", "sendco_role", "NONE"])]

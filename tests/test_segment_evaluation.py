@@ -109,6 +109,19 @@ def test_segment_warns_on_stderr_of_a_line_not_in_english(tmp_path):
     assert f"{report}:3: unit in Arabic script" in result.stderr
 
 
+def test_a_giant_unit_is_named_with_its_document_and_offsets(tmp_path):
+    """A paragraph with no sentence punctuation is kept as one unit, and the warning says where it is."""
+    words = " ".join(f"pupils with plans are supported by staff in class {i}" for i in range(60))
+    report = tmp_path / "notes.txt"
+    report.write_text(f"A short first line of notes here.\n{words}\n", encoding="utf-8")
+    result = run("segment", report, "-o", tmp_path / "units.jsonl")
+    giant = [json.loads(line) for line in (tmp_path / "units.jsonl").read_text().splitlines()][-1]
+    assert giant["end"] - giant["start"] == len(words) > 2_000
+    assert f"{report}: characters {giant['start']}-{giant['end']}: a unit of {len(words):,} characters" in result.stderr
+    assert result.stderr.count("a unit of") == 1
+
+
+@pytest.mark.slow  # many command-line processes
 def test_sections_alone_score_heading_detection_on_documents_without_a_gold(gold, tmp_path):
     refused = run("segment", "--sections", gold / "sections.jsonl", check=False)  # its records name no file
     assert refused.returncode == 2 and "has no source_file" in refused.stderr and "Traceback" not in refused.stderr

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from autocoder.errors import InputError
 from autocoder.io import joined_document, read_units
-from autocoder.languages import language_warnings
+from autocoder.checks import document_warnings
 from autocoder.readers import SUFFIXES, read_document
 
 from ..auth import ANYONE, STAFF, project_access
@@ -48,7 +48,7 @@ def _upload(session: Session, context: Context, project: Project, file: UploadFi
         document, units, refs = parse(saved, name)
         row, unit_rows = store_document(session, context, project, document, filename, str(saved), units, refs)
         # Lines of an uploaded report; pre-segmented units (refs given) have no lines to name.
-        warnings = language_warnings(filename, document.text, units) if refs is None else []
+        warnings = document_warnings(filename, document.text, units) if refs is None else []
         session.commit()
     except Exception as exc:
         session.rollback()

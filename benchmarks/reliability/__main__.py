@@ -23,8 +23,8 @@ from benchmarks._measure import RESULTS, Stopwatch, machine, write_results
 from .server import Postgres
 
 
-PARTS = ("bad_inputs", "concurrency", "faults", "fuzz", "soak", "heap", "backup", "signin", "upgrade")
-NEEDS_POSTGRES = {"concurrency", "faults", "backup", "upgrade"}
+PARTS = ("bad_inputs", "concurrency", "pace", "faults", "fuzz", "soak", "heap", "backup", "signin", "upgrade")
+NEEDS_POSTGRES = {"concurrency", "pace", "faults", "backup", "upgrade"}
 
 
 def rows(part: str, f) -> list[tuple[str, str, str]]:
@@ -39,6 +39,16 @@ def rows(part: str, f) -> list[tuple[str, str, str]]:
                  f"{f['acknowledged']} / {f['in_log'] - f['duplicates']} / {f['conflicts']} / {f['server_errors']}"),
                 (f"decision latency ({f['backend']})", "decisions/s, p50 / p95 / p99 ms",
                  f"{f['decisions_per_s']:.0f}/s, {f['p50_ms']:.0f} / {f['p95_ms']:.0f} / {f['p99_ms']:.0f}")]
+    if part == "pace":
+        return [(f"{f['reviewers']} reviewers, one decision each {f['interval_s']:g} s ({f['backend']})",
+                 "decisions / acknowledged / lost; p50 / p95 / p99 ms",
+                 f"{f['decisions']} / {f['acknowledged']} / {f['lost']}; {f['all']['p50_ms']} / {f['all']['p95_ms']} / "
+                 f"{f['all']['p99_ms']}"),
+                (f"the same while retraining in the worker ({f['backend']})",
+                 "decisions; p50 / p95 / p99 ms; the job",
+                 f"{f['while_retraining']['decisions']}; {f['while_retraining']['p50_ms']} / "
+                 f"{f['while_retraining']['p95_ms']} / {f['while_retraining']['p99_ms']}; "
+                 f"{f['retraining']['status']} ({f['retraining']['started_s']} → {f['retraining']['ended_s']} s)")]
     if part == "faults":
         return [("faults", "injected / recovered", f"{f['injected']} / {f['recovered']}")]
     if part == "fuzz":
@@ -111,6 +121,8 @@ def run_part(part: str, args, postgres) -> dict | list:
         return [module.run(url, reviewers=args.reviewers, decisions_each=args.decisions_each) for url in databases]
     if part in ("backup", "upgrade"):
         return [module.run(url) for url in databases]
+    if part == "pace":
+        return [module.run(url, reviewers=args.pace_reviewers, seconds=args.pace_seconds) for url in databases]
     if part == "faults":
         return module.run(postgres=postgres)
     if part == "fuzz":
@@ -142,6 +154,8 @@ def main() -> None:
     parser.add_argument("--fuzz-examples", type=int, default=10, help="examples per operation and generation mode")
     parser.add_argument("--reviewers", type=int, default=8)
     parser.add_argument("--decisions-each", type=int, default=25)
+    parser.add_argument("--pace-reviewers", type=int, default=50, help="reviewers at a human pace (pace part)")
+    parser.add_argument("--pace-seconds", type=float, default=90.0, help="how long the pace part runs")
     parser.add_argument("--no-postgres", action="store_true",
                         help="SQLite only for concurrency (the faults still need a PostgreSQL server for the outage)")
     parser.add_argument("--parts", type=lambda value: value.split(","), default=list(PARTS),

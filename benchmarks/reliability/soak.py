@@ -81,7 +81,16 @@ def run(seconds: float, database_url: str | None = None, model_dir: Path | None 
                                                  for i in range(10)) if part],
                 "rss_second_half_rise_mb": round(second_half_rise([s[0] for s in samples]), 1),
                 "retraining": traffic.retraining, "fds_start": fds_start, "fds_end": fds_end,
+                "fds_floor_by_quarter": floor_by_quarter([s[1] for s in samples]),
                 "error_examples": traffic.examples[:10]}
+
+
+def floor_by_quarter(values: list[int]) -> list[int]:
+    """The least value in each quarter of the run. Requests in flight open files for a moment (a socket, a pooled
+    SQLite connection's three files) and a busy machine keeps more of them open at once; a leak raises the floor
+    they fall back to, quarter after quarter."""
+    quarters = [values[i * len(values) // 4:(i + 1) * len(values) // 4] for i in range(4)]
+    return [min(q) for q in quarters if q]
 
 
 def second_half_rise(rss: list[float]) -> float:
