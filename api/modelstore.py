@@ -26,7 +26,7 @@ def shared_encoder() -> Encoder:
 
 @lru_cache(maxsize=1)
 def shared_segmenter() -> Segmenter:
-    return Segmenter()
+    return Segmenter.load()
 
 
 class ModelStore:

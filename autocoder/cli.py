@@ -64,7 +64,7 @@ def segment(files: Annotated[Optional[list[Path]], typer.Argument(help="Reports:
     from .readers import read_document
     from .segment import Segmenter
 
-    segmenter = Segmenter()
+    segmenter = Segmenter.load()
     if evaluate:
         _evaluate_segmenter(segmenter, evaluate, split, sections, documents, json_out)
         return
@@ -226,7 +226,7 @@ def _aligned(project, source: str, segmenter=None):
     from .alignment import align
     from .segment import Segmenter
 
-    alignment = align(project, segmenter or Segmenter())
+    alignment = align(project, segmenter or Segmenter.load())
     for line in alignment.summary(source):
         err.print(line, highlight=False, markup=False)
     return alignment
@@ -320,7 +320,7 @@ def _project_agreement(first: Path, second: Path, book, json_out: Path | None) -
             err.print(f"[yellow]{path}: {len(left_out)} documents not in the other file are left out: "
                       f"{', '.join(left_out[:5])}[/yellow]", highlight=False)
     texts = {name: a.documents[name] for name in common}
-    segmenter = Segmenter()
+    segmenter = Segmenter.load()
     aligned = [_aligned(project, str(path), segmenter) for path, project in ((first, a), (second, b))]
     units = [{(u.doc, u.start, u.end): code for u, code in zip(al.units, al.codes) if u.doc in texts} for al in aligned]
     keys = list(units[0])

@@ -65,9 +65,10 @@ def candidates(tokens: Sequence) -> list[Candidate]:
     return found
 
 
-def features(tokens: Sequence, candidate: Candidate, last: int) -> dict[str, float]:
-    """What decides a cut: the rules' tests and the words and tags around it. `last` is the first token of the
-    unit the left side belongs to (after any earlier cut)."""
+def features(tokens: Sequence, candidate: Candidate, last: int, lexical: bool = True) -> dict[str, float]:
+    """What decides a cut: the rules' tests, the tags around it and (with `lexical`) the words around it and the
+    subject of the right side. `last` is the first token of the unit the left side belongs to (after any earlier
+    cut)."""
     i = candidate.token
     left, right = tokens[last:i], tokens[candidate.next_first:]
     cue = tokens[i].lower_
@@ -92,23 +93,52 @@ def features(tokens: Sequence, candidate: Candidate, last: int) -> dict[str, flo
         f[f"right_word={first.lower_ if first.lower_ in ANAPHORS or not first.is_alpha else first.tag_}"] = 1.0
         if len(right_body) > 1:
             f[f"right_tags={first.tag_}_{right_body[1].tag_}"] = 1.0
-            f[f"right_bigram={first.lower_}_{right_body[1].lower_}"] = 1.0
+            if lexical:
+                f[f"right_bigram={first.lower_}_{right_body[1].lower_}"] = 1.0
     if left:
         f[f"left_tag={left[-1].tag_}"] = 1.0
-        f[f"left_word={left[-1].lower_}"] = 1.0
+        if lexical:
+            f[f"left_word={left[-1].lower_}"] = 1.0
+    # "different practices" (the guideline's third test): do the two sides talk about the same things?
+    left_words, right_words = _content(left), _content(right_body)
+    if left_words and right_words:
+        shared = len(left_words & right_words) / min(len(left_words), len(right_words))
+        f[f"cue={cue}|overlap={'none' if shared == 0 else 'some' if shared < 0.34 else 'much'}"] = 1.0
+    head = _subject_head(right_body)
+    if head is not None:
+        f[f"right_subject_in_left={head in left_words}"] = 1.0
+        if lexical:
+            f[f"right_subject={head}"] = 1.0
     return f
+
+
+def _content(tokens) -> set[str]:
+    """The nouns, verbs and adjectives of a side, lower-cased, without a plural or past ending."""
+    return {t.lower_.rstrip("s") for t in tokens if t.tag_[:2] in ("NN", "VB", "JJ") and len(t.text) > 2}
+
+
+def _subject_head(tokens) -> str | None:
+    """The last noun before the first finite verb: what a clause is about ("governors", "the provision map")."""
+    nouns = []
+    for token in tokens[:16]:
+        if token.tag_ in ("VBZ", "VBP", "VBD", "MD"):
+            return nouns[-1] if nouns else None
+        if token.tag_.startswith("NN"):
+            nouns.append(token.lower_.rstrip("s"))
+    return None
 
 
 class CutModel:
     """Logistic regression over candidate cuts (scikit-learn's, fitted by `fit`, stored as its weights)."""
 
     def __init__(self, vocabulary: dict[str, int] | None = None, coef: np.ndarray | None = None,
-                 intercept: float = 0.0, threshold: float = 0.5, min_words: int = 3):
+                 intercept: float = 0.0, threshold: float = 0.5, min_words: int = 3, lexical: bool = True):
         self.vocabulary = vocabulary or {}
         self.coef = coef if coef is not None else np.zeros(len(self.vocabulary))
         self.intercept = intercept
         self.threshold = threshold
         self.min_words = min_words
+        self.lexical = lexical
 
     def _score(self, feature: dict[str, float]) -> float:
         z = self.intercept + sum(self.coef[self.vocabulary[k]] * v for k, v in feature.items() if k in self.vocabulary)
@@ -125,7 +155,7 @@ class CutModel:
             left, right = tokens[last:candidate.token], tokens[candidate.next_first:]
             if _words(left) < self.min_words or _words(right) < self.min_words:
                 continue
-            if self._score(features(tokens, candidate, last)) >= self.threshold:
+            if self._score(features(tokens, candidate, last, self.lexical)) >= self.threshold:
                 found.append(candidate.cut)
                 last = candidate.next_first
         return found
@@ -145,14 +175,14 @@ class CutModel:
 
     def to_dict(self) -> dict:
         return {"format": FORMAT, "kind": "logistic regression over candidate cuts", "threshold": self.threshold,
-                "min_words": self.min_words, "intercept": self.intercept,
+                "min_words": self.min_words, "lexical": self.lexical, "intercept": self.intercept,
                 "weights": {k: float(self.coef[i]) for k, i in sorted(self.vocabulary.items())}}
 
     @classmethod
     def from_dict(cls, data: dict) -> "CutModel":
         names = list(data["weights"])
         return cls({k: i for i, k in enumerate(names)}, np.array([data["weights"][k] for k in names]),
-                   data["intercept"], data["threshold"], data["min_words"])
+                   data["intercept"], data["threshold"], data["min_words"], data.get("lexical", True))
 
     def save(self, path: str | Path) -> None:
         Path(path).write_text(json.dumps(self.to_dict(), indent=1) + "\n", encoding="utf-8")
@@ -162,7 +192,8 @@ class CutModel:
         return cls.from_dict(json.loads(Path(path).read_text(encoding="utf-8")))
 
 
-def labelled_examples(doc, gold_ends: set[int], offset: int = 0) -> list[tuple[dict[str, float], float]]:
+def labelled_examples(doc, gold_ends: set[int], offset: int = 0,
+                      lexical: bool = True) -> list[tuple[dict[str, float], float]]:
     """Training examples from one tagged sentence starting at `offset` in its document: each candidate, labelled 1
     when an annotator ended a unit at it (`gold_ends`: the end offsets of their units, in the document). The left
     side of each candidate starts where the annotator's previous cut left it."""
@@ -173,7 +204,7 @@ def labelled_examples(doc, gold_ends: set[int], offset: int = 0) -> list[tuple[d
             continue
         left_end, right_start = offset + candidate.cut[0], offset + candidate.cut[1]
         cut = any(e in gold_ends for e in range(left_end - 2, right_start + 2))
-        examples.append((features(tokens, candidate, last), float(cut)))
+        examples.append((features(tokens, candidate, last, lexical), float(cut)))
         if cut:
             last = candidate.next_first
     return examples

@@ -13,7 +13,7 @@ from .classify import CodebookClassifier, with_context
 from .codebook import Codebook
 from .embed import Encoder
 from .readers import read_document
-from .segment import Segmenter
+from .segment import UNITIZER_FILE, Segmenter
 from .types import Document, Suggestion, Unit
 
 DEFAULT_MODEL = Path(__file__).resolve().parent / "model"
@@ -24,14 +24,17 @@ class Pipeline:
     def __init__(self, model: CodebookClassifier | None = None, segmenter: Segmenter | None = None):
         """`model` None: a pipeline that only segments (a project with no model yet)."""
         self.model = model
-        self.segmenter = segmenter or Segmenter()
+        self.segmenter = segmenter or Segmenter.load()
 
     @classmethod
     def load(cls, model_dir: str | Path | None = None, codebook: Codebook | None = None,
              encoder: Encoder | None = None, segmenter: Segmenter | None = None) -> "Pipeline":
         """A pipeline with the model in `model_dir` (default: the bundled model) and its own codebook, unless
-        `codebook` is given."""
-        return cls(CodebookClassifier.load(model_dir or DEFAULT_MODEL, codebook=codebook, encoder=encoder), segmenter)
+        `codebook` is given, and the unitizer saved with the model (the bundled one for a model saved without)."""
+        model_dir = Path(model_dir or DEFAULT_MODEL)
+        own = model_dir / UNITIZER_FILE
+        return cls(CodebookClassifier.load(model_dir, codebook=codebook, encoder=encoder),
+                   segmenter or Segmenter.load(own if own.is_file() else None))
 
     @property
     def codebook(self) -> Codebook:

@@ -20,6 +20,7 @@ from .codebook import Codebook
 from .corpus import SPLITS, load_split
 from .errors import InputError
 from .quantify import proportions
+from .segment import UNITIZER_FILE, Segmenter
 from .types import NONE_CODE
 
 
@@ -271,12 +272,15 @@ def save_evaluation(results: dict, path: str | Path) -> None:
     Path(path).write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
 
 
-def save_trained(model: CodebookClassifier, results: dict, directory: str | Path, extra: dict | None = None) -> Path:
+def save_trained(model: CodebookClassifier, results: dict, directory: str | Path, extra: dict | None = None,
+                 segmenter: Segmenter | None = None) -> Path:
     """A model fitted by `train_and_evaluate`, with the threshold choice and out-of-fold construct confusion it
-    records (and `extra`), and its evaluation beside it."""
+    records (and `extra`), its evaluation, and the unitizer that cuts the units it codes (default: the bundled
+    one), so that a model and its unitizer travel together."""
     recorded = {"threshold_choice": results["threshold"], **(extra or {})}
     if results["construct_confusion"] is not None:
         recorded["construct_confusion"] = results["construct_confusion"]
     path = model.save(directory, extra=recorded)
     save_evaluation(results, path / "evaluation.json")
+    (segmenter or Segmenter.load()).save(path / UNITIZER_FILE)
     return path

@@ -168,14 +168,16 @@ def _coded_records(directory: Path, codebook) -> list[dict]:
         for c in (code_1, code_2, code):
             if not codebook.is_code(c):
                 raise ValueError(f"{unit_id}: {c!r} is not a code of the codebook")
-        style = unit.get("style")
+        style, register = unit.get("style"), unit.get("register")
+        sample = (f"field_{register}" if register else f"registers_{style}" if style
+                  else "synthetic_reports" if unit["synthetic"] else "ncsl")
         records.append({
             "id": unit_id, "text": unit["text"], "doc": unit["doc"], "source_file": unit["source_file"],
             "start": unit["start"], "end": unit["end"], "section": unit["section"],
-            "sample": f"registers_{style}" if style else ("synthetic_reports" if unit["synthetic"] else "ncsl"),
-            "style": style, "origin": None, "category": code, "construct": codebook.construct_of(code),
-            "coder": coder, "annotator_1": code_1, "annotator_2": code_2, "adjudication_reason": reason,
-            "synthetic": unit["synthetic"], "split": unit["split"],
+            "sample": sample, "style": style, "origin": None, "category": code,
+            "construct": codebook.construct_of(code), "coder": coder, "annotator_1": code_1, "annotator_2": code_2,
+            "adjudication_reason": reason, "synthetic": unit["synthetic"], "split": unit["split"],
+            **({"register": register, "writer": unit["writer"]} if register else {}),
         })
     return records
 
@@ -183,7 +185,8 @@ def _coded_records(directory: Path, codebook) -> list[dict]:
 def merge() -> dict[str, list[dict]]:
     codebook = load_codebook()
     splits: dict[str, list[dict]] = {s: [] for s in SPLITS}
-    for record in _coded_records(ANNOTATION_DIR, codebook) + _coded_records(REGISTER_ANNOTATION_DIR, codebook):
+    rounds = (ANNOTATION_DIR, REGISTER_ANNOTATION_DIR, FIELD_ANNOTATION_DIR)
+    for record in [r for directory in rounds for r in _coded_records(directory, codebook)]:
         splits[record.pop("split")].append(record)
     for study in _read_codes(CORPORA_DIR / "study" / "units.jsonl").values():
         split = "test_study" if study["sample"] == "school_reports" else "train"
@@ -212,7 +215,9 @@ def statistics() -> str:
     subsets = {
         "train: real (NCSL)": [u for u in train if u["sample"] == "ncsl"],
         "train: synthetic": [u for u in train if u["sample"] == "synthetic_reports"],
-        **{f"train: {style}": [u for u in train if u.get("style") == style] for style in REGISTER_STYLES},
+        **{f"train: {style}": [u for u in train if u["sample"] == f"registers_{style}"] for style in REGISTER_STYLES},
+        **{f"train: field {register}": [u for u in train if u["sample"] == f"field_{register}"]
+           for register in FIELD_REGISTERS},
         "train: study (frameworks)": [u for u in train if u["coder"] == "study"],
         **{split: units for split, units in by_split.items() if split != "train"},
     }
@@ -245,8 +250,10 @@ def statistics() -> str:
     for name, group in (("all project-annotated", project),
                         ("real (NCSL)", [u for u in project if not u["synthetic"]]),
                         ("synthetic", [u for u in project if u["sample"] == "synthetic_reports"]),
-                        *((f"register: {style}", [u for u in project if u.get("style") == style])
+                        *((f"register: {style}", [u for u in project if u["sample"] == f"registers_{style}"])
                           for style in REGISTER_STYLES),
+                        *((f"field: {register}", [u for u in project if u["sample"] == f"field_{register}"])
+                          for register in FIELD_REGISTERS),
                         ("held-out `test`", [u for u in by_split["test"]])):
         reports = agreement([u["annotator_1"] for u in group], [u["annotator_2"] for u in group], codebook)
         cat, con = reports["category"], reports["construct"]
@@ -263,42 +270,75 @@ UNITIZING_DIR = CORPORA_DIR / "unitizing"
 UNITIZERS = ("unitizer_a", "unitizer_b")
 
 
+def find_copied(text: str, unit: str, offset: int) -> tuple[int, int] | None:
+    """Where a unitizer's copy of a unit lies in the document, from `offset` on: exactly, or with Markdown's
+    emphasis marks (`*`) left out of the copy (a bold label inside a line), as (start, end) of the document's text
+    from the unit's first to its last character."""
+    start = text.find(unit, offset)
+    if start >= 0:
+        return start, start + len(unit)
+    kept = [i for i in range(offset, len(text)) if text[i] != "*"]
+    plain = "".join(text[i] for i in kept)
+    wanted = unit.replace("*", "")
+    at = plain.find(wanted)
+    if at < 0 or not wanted:
+        return None
+    return kept[at], kept[at + len(wanted) - 1] + 1
+
+
+def _gold_document(doc: str) -> tuple[str, str, str, list[dict]]:
+    """A unitized document's source file, style, split and headings (with the section each opens): a register
+    document (`style/stem`) or a field document (`field/register/stem`)."""
+    parts = doc.split("/")
+    if parts[0] == "field":
+        _, register, stem = parts
+        entry = field_manifest(register)[f"{stem}.md"]
+        return (f"documents/field/{register}/{stem}.md", entry["style"],
+                "test" if field_split(stem) != "train" else "train", entry["headings"])
+    style, stem = parts
+    return (f"documents/registers/{style}/{stem}.md", style,
+            "test" if register_split(style, stem) != "train" else "train", _manifest(style)[f"{stem}.md"]["headings"])
+
+
+def _gold_doc_id(doc: str) -> str:
+    return doc if doc.startswith("field/") else f"registers/{doc}"
+
+
 def gold_units(unitizer: str) -> list[dict]:
     """A unitizer's units (texts copied from the documents, in order) as offsets into the documents."""
     records = []
     for path in sorted((UNITIZING_DIR / "raw" / unitizer).glob("*.json")):
         raw = json.loads(path.read_text(encoding="utf-8"))
-        style, stem = raw["doc"].split("/")
-        source_file = f"documents/registers/{style}/{stem}.md"
+        source_file, style, split, _ = _gold_document(raw["doc"])
         text = read_document(CORPORA_DIR / source_file).text
         offset = 0
         for unit in raw["units"]:
-            start = text.find(unit, offset)
-            if start < 0:
+            found = find_copied(text, unit, offset)
+            if found is None:
                 raise ValueError(f"{path.name}: unit not found in order in the document: {unit[:60]!r}")
-            records.append({"doc": f"registers/{style}/{stem}", "source_file": source_file, "start": start,
-                            "end": start + len(unit), "text": unit, "style": style,
-                            "split": "test" if register_split(style, stem) != "train" else "train"})
-            offset = start + len(unit)
+            start, end = found
+            records.append({"doc": _gold_doc_id(raw["doc"]), "source_file": source_file, "start": start,
+                            "end": end, "text": text[start:end], "style": style, "split": split})
+            offset = end
     return records
 
 
 def gold_sections() -> list[dict]:
     """Each unitized document's heading lines and the section its author meant each to open."""
-    docs = sorted({r["doc"] for r in gold_units(UNITIZERS[0])})
+    raws = [json.loads(p.read_text(encoding="utf-8"))["doc"]
+            for p in sorted((UNITIZING_DIR / "raw" / UNITIZERS[0]).glob("*.json"))]
     sections = []
-    for doc in docs:
-        _, style, stem = doc.split("/")
-        sections.append({"doc": doc, "source_file": f"documents/registers/{style}/{stem}.md",
-                         "headings": [{"heading": h["line"], "section": h["section"]}
-                                      for h in _manifest(style)[f"{stem}.md"]["headings"]]})
+    for raw in raws:
+        source_file, _, _, headings = _gold_document(raw)
+        sections.append({"doc": _gold_doc_id(raw), "source_file": source_file,
+                         "headings": [{"heading": h["line"], "section": h["section"]} for h in headings]})
     return sections
 
 
-def register_agreement() -> dict:
-    """The two annotators' agreement on the register documents, before adjudication: all, and per style."""
+def round_agreement(directory: Path, field: str, groups: tuple[str, ...]) -> dict:
+    """The two annotators' agreement on one annotation round, before adjudication: all, and per `field` value."""
     codebook = load_codebook()
-    records = _coded_records(REGISTER_ANNOTATION_DIR, codebook)
+    records = _coded_records(directory, codebook)
 
     def summary(group: list[dict]) -> dict:
         reports = agreement([r["annotator_1"] for r in group], [r["annotator_2"] for r in group], codebook)
@@ -306,7 +346,7 @@ def register_agreement() -> dict:
                 for level, report in reports.items()}
 
     return {"units": len(records), "all": summary(records),
-            "styles": {style: summary([r for r in records if r["style"] == style]) for style in REGISTER_STYLES}}
+            f"{field}s": {value: summary([r for r in records if r[field] == value]) for value in groups}}
 
 
 def _write_jsonl(path: Path, records: list[dict]) -> None:
@@ -345,8 +385,10 @@ def main(command: str) -> None:
         _write_jsonl(UNITIZING_DIR / "gold" / "sections.jsonl", gold_sections())
     elif command == "stats":
         (CORPORA_DIR / "STATISTICS.md").write_text(statistics(), encoding="utf-8")
-        (REGISTER_ANNOTATION_DIR / "agreement.json").write_text(json.dumps(register_agreement(), indent=2) + "\n",
-                                                                encoding="utf-8")
+        for directory, field, groups in ((REGISTER_ANNOTATION_DIR, "style", REGISTER_STYLES),
+                                         (FIELD_ANNOTATION_DIR, "register", FIELD_REGISTERS)):
+            (directory / "agreement.json").write_text(
+                json.dumps(round_agreement(directory, field, groups), indent=2) + "\n", encoding="utf-8")
     else:
         raise SystemExit(__doc__)
 

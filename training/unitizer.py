@@ -30,7 +30,7 @@ from .unitizing_rules import match_score
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 GOLD_DIR = CORPORA_DIR / "unitizing" / "gold"
-GRID = {"C": (0.3, 1.0, 3.0), "threshold": (0.4, 0.5, 0.6)}
+GRID = {"lexical": (False, True), "C": (0.3, 1.0, 3.0), "threshold": (0.4, 0.5, 0.6)}
 FOLDS = 4
 
 
@@ -38,7 +38,7 @@ def read(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
-def examples_by_document(annotators: dict[str, Path], split: str = "train") -> dict[str, list]:
+def examples_by_document(annotators: dict[str, Path], lexical: bool, split: str = "train") -> dict[str, list]:
     """Each train document's labelled candidates, under every annotator's units."""
     tagger = Segmenter(cut_model=CutModel())  # tags every sentence a cut could be made in
     ends: dict[str, dict[str, set[int]]] = defaultdict(dict)
@@ -53,7 +53,7 @@ def examples_by_document(annotators: dict[str, Path], split: str = "train") -> d
         text = (CORPORA_DIR / sources[doc]).read_text(encoding="utf-8")
         sentences = tagger.tagged_sentences(Document(doc, text))
         found[doc] = [example for gold in by_annotator.values() for offset, sentence in sentences
-                      for example in labelled_examples(sentence, gold, offset)]
+                      for example in labelled_examples(sentence, gold, offset, lexical)]
     return found
 
 
@@ -75,23 +75,24 @@ def main() -> None:
     parser.add_argument("--results", type=Path, default=RESULTS_DIR)
     args = parser.parse_args()
     annotators = {path.stem: path for path in sorted(args.gold.glob("annotator_*.jsonl"))}
-    examples = examples_by_document(annotators)
-    documents = sorted(examples)
+    examples = {lexical: examples_by_document(annotators, lexical) for lexical in GRID["lexical"]}
+    documents = sorted(examples[True])
     folds = [documents[k::FOLDS] for k in range(FOLDS)]
     scratch = args.results / "unitizer_cv"
     grid = []
-    for C, threshold in itertools.product(GRID["C"], GRID["threshold"]):
+    for lexical, C, threshold in itertools.product(GRID["lexical"], GRID["C"], GRID["threshold"]):
         scores = []
         for k, held in enumerate(folds):
-            fitted = CutModel.fit([e for d in documents if d not in held for e in examples[d]], C=C,
-                                  threshold=threshold)
+            fitted = CutModel.fit([e for d in documents if d not in held for e in examples[lexical][d]], C=C,
+                                  threshold=threshold, lexical=lexical)
             gold = restricted(annotators, set(held), scratch / f"fold{k}")
             scores.append(match_score(evaluate_segmentation(gold, Segmenter(cut_model=fitted), split="train",
                                                             documents_root=CORPORA_DIR)))
-        grid.append({"C": C, "threshold": threshold, "cv_score": round(statistics.mean(scores), 4)})
+        grid.append({"lexical": lexical, "C": C, "threshold": threshold, "cv_score": round(statistics.mean(scores), 4)})
         print(grid[-1], flush=True)
     best = max(grid, key=lambda g: g["cv_score"])
-    model = CutModel.fit([e for d in documents for e in examples[d]], C=best["C"], threshold=best["threshold"])
+    model = CutModel.fit([e for d in documents for e in examples[best["lexical"]][d]], C=best["C"],
+                         threshold=best["threshold"], lexical=best["lexical"])
     segmenter = Segmenter(cut_model=model)
     segmenter.save(args.out)
     sections = args.gold / "sections.jsonl"
@@ -99,7 +100,7 @@ def main() -> None:
                                  documents_root=CORPORA_DIR)
     rules = evaluate_segmentation(annotators, Segmenter(), split="test", sections_path=sections,
                                   documents_root=CORPORA_DIR)
-    results = {"train_documents": len(documents), "examples": sum(map(len, examples.values())), "grid": grid,
+    results = {"train_documents": len(documents), "examples": sum(map(len, examples[True].values())), "grid": grid,
                "chosen": best, "test": test, "test_clause_rules": rules,
                "test_score": round(match_score(test), 4), "test_score_clause_rules": round(match_score(rules), 4)}
     args.results.mkdir(parents=True, exist_ok=True)
@@ -107,7 +108,8 @@ def main() -> None:
     (args.results / "unitizer.md").write_text(
         "# The learned unitizer on the gold's test split (not blind: the gold's test split was read before)\n\n"
         f"Chosen by {FOLDS}-fold document-grouped cross-validation on {len(documents)} train documents: "
-        f"C={best['C']}, threshold={best['threshold']} (score {best['cv_score']}).\n\n## Learned cuts\n\n"
+        f"lexical={best['lexical']}, C={best['C']}, threshold={best['threshold']} (score {best['cv_score']}).\n\n"
+        "## Learned cuts\n\n"
         + render_segmentation(test) + "\n## Clause rules\n\n" + render_segmentation(rules), encoding="utf-8")
     print(f"test: learned {results['test_score']} against clause rules {results['test_score_clause_rules']}")
 

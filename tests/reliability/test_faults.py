@@ -41,7 +41,7 @@ def test_kill_between_saving_an_upload_and_committing_it_leaves_no_document_and_
     assert_recovered(faults.upload_before_commit(*sqlite_service))
 
 
-def test_kill_mid_retraining_fails_the_job_and_keeps_the_active_model(sqlite_service):
+def test_kill_mid_retraining_retries_the_job_and_keeps_the_active_model(sqlite_service):
     assert_recovered(faults.retraining(*sqlite_service))
 
 
