@@ -15,8 +15,11 @@ CORPORA_DIR = Path(__file__).resolve().parent.parent / "corpora"
 CODED_DIR = CORPORA_DIR / "coded"
 STYLES = ("bulleted", "paragraph", "terse", "framework")
 """The register documents' styles: bulleted reports, paragraph reports, terse feedback notes, framework criteria."""
-SPLITS = ("train", "test", "test_synthetic", "test_study", *(f"test_{style}" for style in STYLES))
-"""`train` is all a model may learn from; the test splits are held out and reported separately."""
+SPLITS = ("train", "test", "test_study", "test_field", "test_synthetic", *(f"test_{style}" for style in STYLES))
+"""`train` is all a model may learn from; the test splits are held out and reported separately: first the text
+written by people (`test`: NCSL research and guidance prose; `test_study`: the study's school-report
+quotations), then the project's writing (`test_field`: the field registers, by writers who wrote no train
+document; `test_synthetic` and the register styles)."""
 HELD_OUT = tuple(s for s in SPLITS if s not in ("train", "test_study"))
 """The held-out splits coded by category that models are compared on (`test_study` is mostly coded by construct)."""
 

@@ -166,7 +166,7 @@ def render_model_card(model: CodebookClassifier, results: dict, codebook: Codebo
         f"Cohen's kappa with 95% bootstrap intervals; an abstention counts as NONE. {levels}", "",
         *(["| data | units | category kappa | construct kappa | no category suggested |", "|---|---|---|---|---|"]
           if codebook.constructs else ["| data | units | category kappa | no category suggested |", "|---|---|---|---|"]),
-        _summary_row(f"train, {results['folds']}-fold CV grouped by document", results["cross_validation"]),
+        _summary_row(f"train, {results['folds']}-fold CV grouped by writer or document", results["cross_validation"]),
     ]
     for name, result in results["held_out"].items():
         lines.append(_summary_row(f"`{name}`: {SPLIT_NOTES.get(name, '')}", result))

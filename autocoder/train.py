@@ -6,7 +6,7 @@ import json
 import time
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 import numpy as np
@@ -27,12 +27,19 @@ from .types import NONE_CODE
 @dataclass(frozen=True)
 class CodedSet:
     """Human-coded units: classifier inputs (text, section, context), codes (category id, NONE, or None
-    where only the construct is known), the construct of each, and the document each comes from."""
+    where only the construct is known), the construct of each, the group each comes from (its writer where the
+    corpus records one, else its document: cross-validation never puts a group on both sides of a fold), and
+    whether its text was written by people (`real`) rather than for the project."""
 
     inputs: list[dict]
     codes: list[str | None]
     constructs: list[str]
     groups: list[str]
+    real: list[bool] = field(default_factory=list)
+
+    def __post_init__(self):
+        if not self.real:  # sets made without it: take the text as people's
+            object.__setattr__(self, "real", [True] * len(self.inputs))
 
     @classmethod
     def from_records(cls, records: Sequence[dict]) -> "CodedSet":
@@ -40,14 +47,19 @@ class CodedSet:
         inputs = [{"text": r["text"], "section": r.get("section"), "context": context}
                   for r, context in zip(records, neighbour_contexts(records))]
         return cls(inputs, [r.get("category") for r in records], [r.get("construct") or NONE_CODE for r in records],
-                   [r["doc"] for r in records])
+                   [f"writer:{r['writer']}" if r.get("writer") else r["doc"] for r in records],
+                   [not r.get("synthetic", False) for r in records])
 
     @classmethod
     def from_split(cls, split: str) -> "CodedSet":
         return cls.from_records(load_split(split))
 
+    @classmethod
+    def concat(cls, sets: Sequence["CodedSet"]) -> "CodedSet":
+        return cls(*(sum((getattr(s, f.name) for s in sets), []) for f in fields(cls)))
+
     def subset(self, keep: Sequence[int]) -> "CodedSet":
-        return CodedSet(*([column[i] for i in keep] for column in (self.inputs, self.codes, self.constructs, self.groups)))
+        return CodedSet(*([getattr(self, f.name)[i] for i in keep] for f in fields(self)))
 
     def category_coded(self) -> "CodedSet":
         """The units coded to a category or NONE: the ones a model can be trained and scored on by category."""
@@ -222,11 +234,17 @@ def proportion_check(data: CodedSet, predicted: Sequence[str | None], codebook: 
             "covered": int(inside.sum())}
 
 
+MIN_REAL_FOR_CALIBRATION = 200
+"""Units written by people (not for the project) the temperature and threshold are fitted on, when a training set
+has this many; otherwise they are fitted on all of it."""
+
+
 def train_and_evaluate(model: CodebookClassifier, codebook: Codebook, folds: int = 5,
                        target_precision: float = 0.9, train: CodedSet | None = None,
                        held_out: dict[str, CodedSet] | None = None) -> dict:
-    """Cross-validate on the training split, fit the temperature and the abstention threshold on the out-of-fold
-    probabilities, fit on all of it, score held-out splits. The one way a model is trained: `autocoder train`, the
+    """Cross-validate on the training split (folds grouped by writer or document), fit the temperature and the
+    abstention threshold on the out-of-fold probabilities (of the units written by people, when there are
+    `MIN_REAL_FOR_CALIBRATION` of them), fit on all of it, score held-out splits. The one way a model is trained: `autocoder train`, the
     experiment harness and the service's retraining all call it. With fewer than two coded units there is nothing
     to cross-validate: the model learns the codebook's text (and that unit) at temperature 1 and threshold 0."""
     train = (train if train is not None else CodedSet.from_split("train")).category_coded()
@@ -241,10 +259,15 @@ def train_and_evaluate(model: CodebookClassifier, codebook: Codebook, folds: int
                 "held_out": {name: evaluate(model, data, codebook) for name, data in held_out.items() if len(data)},
                 "train_seconds": round(time.perf_counter() - started, 1)}
     proba, classes = cross_val_proba(model.set_params(temperature=1.0), train, folds)
-    temperature = fit_temperature(proba, classes, train.codes)
-    ece_before = top_code_calibration(proba, classes, train.codes)[0]
+    # Confidence and abstention are fitted on the units written by people when there are enough of them: text
+    # written for the project is easier, and would teach the model to be surer than it is on real reports.
+    real = [i for i, is_real in enumerate(train.real) if is_real]
+    calibration = train.subset(real) if len(real) >= MIN_REAL_FOR_CALIBRATION else train
+    rows = real if calibration is not train else list(range(len(train)))
+    temperature = fit_temperature(proba[rows], classes, calibration.codes)
+    ece_before = top_code_calibration(proba[rows], classes, calibration.codes)[0]
     proba = apply_temperature(proba, temperature)
-    curve = coverage_curve(proba, classes, train.codes)
+    curve = coverage_curve(proba[rows], classes, calibration.codes)
     chosen = choose_threshold(curve, target_precision)
     cv_predicted = [s.category for s in suggestions_from_proba(proba, classes, codebook, chosen["threshold"])]
     model.set_params(threshold=chosen["threshold"], temperature=temperature).fit(train.inputs, train.codes)
@@ -258,9 +281,12 @@ def train_and_evaluate(model: CodebookClassifier, codebook: Codebook, folds: int
         "train_units": len(train), "train_documents": len(set(train.groups)), "folds": folds,
         "train_counts": dict(Counter(train.codes)),
         "temperature": temperature, "threshold": chosen, "coverage_curve": curve,
+        "calibrated_on": {"units": len(rows), "written_by_people": calibration is not train},
         "out_of_fold_ece": {"before_temperature": ece_before,
-                            "after_temperature": top_code_calibration(proba, classes, train.codes)[0]},
+                            "after_temperature": top_code_calibration(proba[rows], classes, calibration.codes)[0]},
         "cross_validation": score(train, cv_predicted, codebook),
+        **({"cross_validation_written_by_people": score(calibration, [cv_predicted[i] for i in rows], codebook)}
+           if calibration is not train else {}),
         "construct_confusion": confusion,
         "held_out": {name: evaluate(model, data, codebook, precise, confusion) for name, data in held_out.items()
                      if len(data)},

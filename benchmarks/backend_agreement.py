@@ -35,7 +35,7 @@ from autocoder.types import NONE_CODE  # noqa: E402
 def held_out() -> CodedSet:
     """The three held-out splits together: every unit no model learnt from."""
     sets = [CodedSet.from_split(s) for s in SPLITS if s != "train"]
-    return CodedSet(*(sum((getattr(s, f) for s in sets), []) for f in ("inputs", "codes", "constructs", "groups")))
+    return CodedSet.concat(sets)
 
 
 def backend_agreement(backends: list[str], data: CodedSet, model_dir: Path = DEFAULT_MODEL) -> dict:

@@ -6,6 +6,7 @@
     python corpora/build.py merge      # -> corpora/coded/{train,test,test_synthetic,test_study}.jsonl
     python corpora/build.py stats      # -> corpora/STATISTICS.md (counts per subset, annotator agreement)
     python corpora/build.py gold       # -> corpora/unitizing/gold/ (the unitizers' units with offsets, and sections)
+    python corpora/build.py blind      # -> corpora/unitizing/blind/ (the blind set's units with offsets, and sections)
 """
 
 from __future__ import annotations
@@ -177,7 +178,7 @@ def _coded_records(directory: Path, codebook) -> list[dict]:
             "sample": sample, "style": style, "origin": None, "category": code,
             "construct": codebook.construct_of(code), "coder": coder, "annotator_1": code_1, "annotator_2": code_2,
             "adjudication_reason": reason, "synthetic": unit["synthetic"], "split": unit["split"],
-            **({"register": register, "writer": unit["writer"]} if register else {}),
+            "register": register, "writer": unit.get("writer"),
         })
     return records
 
@@ -196,6 +197,7 @@ def merge() -> dict[str, list[dict]]:
             "section": study["section"], "sample": study["sample"], "origin": ", ".join(study["origin"]),
             "category": study["category"], "construct": study["construct"], "coder": "study",
             "annotator_1": None, "annotator_2": None, "adjudication_reason": None, "synthetic": False, "style": None,
+            "register": None, "writer": None,
         })
     return splits
 
@@ -290,6 +292,10 @@ def _gold_document(doc: str) -> tuple[str, str, str, list[dict]]:
     """A unitized document's source file, style, split and headings (with the section each opens): a register
     document (`style/stem`) or a field document (`field/register/stem`)."""
     parts = doc.split("/")
+    if parts[0] == "blind":
+        stem = parts[1]
+        entry = _blind_manifest()[f"{stem}.md"]
+        return f"unitizing/blind/documents/{stem}.md", entry["style"], "blind", entry["headings"]
     if parts[0] == "field":
         _, register, stem = parts
         entry = field_manifest(register)[f"{stem}.md"]
@@ -301,13 +307,26 @@ def _gold_document(doc: str) -> tuple[str, str, str, list[dict]]:
 
 
 def _gold_doc_id(doc: str) -> str:
-    return doc if doc.startswith("field/") else f"registers/{doc}"
+    return doc if doc.startswith(("field/", "blind/")) else f"registers/{doc}"
 
 
-def gold_units(unitizer: str) -> list[dict]:
+BLIND_DIR = UNITIZING_DIR / "blind"
+"""Documents written and unitized after the learned unitizer's design was fixed: scored once, never fitted to."""
+
+
+def _blind_manifest() -> dict[str, dict]:
+    manifest = {}
+    for path in sorted((BLIND_DIR / "documents").glob("manifest_*.jsonl")):
+        for line in filter(str.strip, path.read_text(encoding="utf-8").splitlines()):
+            entry = json.loads(line)
+            manifest[entry["file"]] = entry
+    return manifest
+
+
+def gold_units(unitizer: str, raw_dir: Path = UNITIZING_DIR / "raw") -> list[dict]:
     """A unitizer's units (texts copied from the documents, in order) as offsets into the documents."""
     records = []
-    for path in sorted((UNITIZING_DIR / "raw" / unitizer).glob("*.json")):
+    for path in sorted((raw_dir / unitizer).glob("*.json")):
         raw = json.loads(path.read_text(encoding="utf-8"))
         source_file, style, split, _ = _gold_document(raw["doc"])
         text = read_document(CORPORA_DIR / source_file).text
@@ -323,10 +342,10 @@ def gold_units(unitizer: str) -> list[dict]:
     return records
 
 
-def gold_sections() -> list[dict]:
+def gold_sections(raw_dir: Path = UNITIZING_DIR / "raw") -> list[dict]:
     """Each unitized document's heading lines and the section its author meant each to open."""
     raws = [json.loads(p.read_text(encoding="utf-8"))["doc"]
-            for p in sorted((UNITIZING_DIR / "raw" / UNITIZERS[0]).glob("*.json"))]
+            for p in sorted((raw_dir / UNITIZERS[0]).glob("*.json"))]
     sections = []
     for raw in raws:
         source_file, _, _, headings = _gold_document(raw)
@@ -383,6 +402,11 @@ def main(command: str) -> None:
         for unitizer in UNITIZERS:
             _write_jsonl(UNITIZING_DIR / "gold" / f"{unitizer.replace('unitizer', 'annotator')}.jsonl", gold_units(unitizer))
         _write_jsonl(UNITIZING_DIR / "gold" / "sections.jsonl", gold_sections())
+    elif command == "blind":
+        for unitizer in UNITIZERS:
+            _write_jsonl(BLIND_DIR / f"{unitizer.replace('unitizer', 'annotator')}.jsonl",
+                         gold_units(unitizer, BLIND_DIR / "raw"))
+        _write_jsonl(BLIND_DIR / "sections.jsonl", gold_sections(BLIND_DIR / "raw"))
     elif command == "stats":
         (CORPORA_DIR / "STATISTICS.md").write_text(statistics(), encoding="utf-8")
         for directory, field, groups in ((REGISTER_ANNOTATION_DIR, "style", REGISTER_STYLES),

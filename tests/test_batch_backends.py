@@ -19,7 +19,7 @@ checked. The fp32 ONNX export gives the torch embeddings themselves (checked bel
 @pytest.fixture(scope="module")
 def held_out():
     sets = [CodedSet.from_split(s) for s in SPLITS if s != "train"]
-    return CodedSet(*(sum((getattr(s, f) for s in sets), []) for f in ("inputs", "codes", "constructs", "groups")))
+    return CodedSet.concat(sets)
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,8 @@ import pytest
 from autocoder.corpus import CODED_DIR, SPLITS, STYLES, load_split, source_text
 
 FIELDS = {"id", "text", "doc", "source_file", "start", "end", "section", "sample", "origin", "category",
-          "construct", "coder", "annotator_1", "annotator_2", "adjudication_reason", "synthetic", "style"}
+          "construct", "coder", "annotator_1", "annotator_2", "adjudication_reason", "synthetic", "style", "register",
+          "writer"}
 CODERS = {"study", "project:agreed", "project:adjudicator"}
 
 

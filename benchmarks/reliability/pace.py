@@ -78,7 +78,7 @@ def _measure(server: Server, reviewers: int, seconds: float, retrain_at: float, 
         while time.monotonic() - started < seconds:
             time.sleep(0.5)
             job = admin.get(f"/projects/{seeded.project}/jobs/{job['id']}").json()
-            now = time.monotonic() - started
+            now = round(time.monotonic() - started, 1)
             if job["status"] == "running" and job_started is None:
                 job_started = now
             if job["status"] in ("done", "failed") and job_ended is None:
