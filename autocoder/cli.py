@@ -169,6 +169,9 @@ def train(output: Annotated[Path, typer.Option("--output", "-o", help="Model dir
           tfidf_weight: Annotated[float, typer.Option(help="Share of a TF-IDF model in the mixed probabilities (0: off).")] = 0.5,
           fine_tune_epochs: Annotated[int, typer.Option(help="Fine-tune the sentence encoder on the coded units for this "
                                                              "many epochs first (0: the shipped encoder as it is).")] = 0,
+          calibrate_on: Annotated[Literal["all", "real"], typer.Option(help=(
+              "Fit the temperature and abstention threshold on the out-of-fold predictions of all units, or of the "
+              "units written by people only (not synthetic), when there are 200 of them."))] = "all",
           experiment: Annotated[Optional[Path], typer.Option(help="Experiment results to add to the model card "
                                                                   "(default: training/results when present).")] = None,
           codebook: CodebookOption = None) -> None:
@@ -188,7 +191,8 @@ def train(output: Annotated[Path, typer.Option("--output", "-o", help="Model dir
     model = CodebookClassifier(codebook=book, context_weight=context_weight, context_encoding=context_encoding,
                                use_section=section, tfidf_weight=tfidf_weight, fine_tune_epochs=fine_tune_epochs)
     results = train_and_evaluate(model, book, folds=folds, target_precision=target_precision,
-                                 train=train_set, held_out={} if data else None)
+                                 train=train_set, held_out={} if data else None,
+                                 calibrate_on_real=calibrate_on == "real")
     if data:
         results["data"] = str(data)
     save_trained(model, results, output)

@@ -34,6 +34,7 @@ def kappas(held_out, codebook, encoder):
     return result
 
 
+@pytest.mark.slow  # codes every held-out unit three times
 @pytest.mark.parametrize("backend", APPROXIMATE)
 def test_agreement_within_001_kappa_of_the_torch_model(kappas, backend):
     (category, construct), (torch_category, torch_construct) = kappas[backend], kappas["torch"]
