@@ -19,6 +19,7 @@ from autocoder.types import Unit as LibUnit
 from .context import Context
 from .errors import Conflict
 from .orm import Document, ModelVersion, Project, Suggestion, Unit
+from .payloads import ProjectOut
 
 
 def default_codebook() -> dict:
@@ -43,6 +44,12 @@ def create_project(session: Session, context: Context, name: str, codebook: dict
 
 def project_codebook(project: Project) -> Codebook:
     return Codebook.from_dict(project.codebook, source=f"project {project.id}")
+
+
+def project_out(project: Project) -> ProjectOut:
+    book = project_codebook(project)
+    return ProjectOut(id=project.id, name=project.name, codebook_id=book.id, categories=len(book.categories),
+                      model_version=project.model_version, created_at=project.created_at)
 
 
 def segment(context: Context, document: LibDocument) -> list[LibUnit]:

@@ -19,11 +19,11 @@ from autocoder.types import Section
 
 from ..auth import STAFF, project_access
 from ..coding import project_codebook
+from ..decisions import standing, unit_histories
 from ..deps import get_session
 from ..errors import Conflict
 from ..orm import ModelVersion, Project, Unit
 from ..payloads import ProgressOut, ReviewerProgress, RowId
-from .review import standing, unit_histories
 
 router = APIRouter(tags=["agreement and tables"])
 

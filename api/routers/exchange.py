@@ -20,11 +20,11 @@ from ..audit import record
 from ..auth import STAFF, current_user, project_access
 from ..coding import check_section, project_codebook
 from ..context import Context
+from ..decisions import latest_decisions
 from ..deps import get_context, get_session
 from ..orm import Document, Project, TrainingExample, Unit, User
 from ..payloads import ImportOut, TrainingPage
 from ..uploads import read_upload
-from .review import latest_decisions
 
 router = APIRouter(tags=["export and import"])
 

@@ -14,13 +14,12 @@ from autocoder.errors import InputError
 
 from ..audit import record
 from ..auth import STAFF, current_user, project_access, require
-from ..coding import project_codebook, suggest
+from ..coding import project_codebook, project_out, suggest
 from ..context import Context
 from ..deps import get_context, get_session
 from ..jobs import enqueue
 from ..orm import Job, ModelVersion, Project, Unit, User
 from ..payloads import ActivateIn, JobOut, ModelOut, ProjectModelOut, ProjectOut, ResuggestOut, RowId
-from .projects import project_out
 
 router = APIRouter(tags=["models"])
 

@@ -14,7 +14,7 @@ from autocoder.errors import InputError
 
 from ..audit import record
 from ..auth import ANYONE, STAFF, current_user, project_access, require
-from ..coding import create_project, project_codebook
+from ..coding import create_project, project_codebook, project_out
 from ..context import Context
 from ..deps import get_context, get_session
 from ..orm import Member, Project, User
@@ -22,12 +22,6 @@ from ..payloads import MemberIn, Name, ProjectIn, ProjectOut, UserOut
 from ..uploads import read_upload
 
 router = APIRouter(tags=["projects"])
-
-
-def project_out(project: Project) -> ProjectOut:
-    book = project_codebook(project)
-    return ProjectOut(id=project.id, name=project.name, codebook_id=book.id, categories=len(book.categories),
-                      model_version=project.model_version, created_at=project.created_at)
 
 
 @router.post("/projects", status_code=201, response_model=ProjectOut)

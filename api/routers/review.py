@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Iterable
 from typing import Literal, NoReturn
 
 from fastapi import APIRouter, Depends, HTTPException, Query
@@ -15,6 +13,7 @@ from autocoder.errors import InputError
 from autocoder.types import NONE_CODE
 
 from ..auth import ANYONE, current_user, project_access
+from ..decisions import latest_decisions, standing, unit_histories
 from ..coding import project_codebook
 from ..deps import get_session
 from ..errors import Conflict
@@ -32,34 +31,6 @@ def decision_out(decision: Decision, codebook: Codebook) -> DecisionOut:
                        code=decision.code, construct=codebook.construct_of(decision.code),
                        reviewer=decision.reviewer.name, comment=decision.comment,
                        suggestion_id=decision.suggestion_id, created_at=decision.created_at)
-
-
-def standing(history: Iterable[Decision]) -> list[Decision]:
-    """The decisions of a unit's log (oldest first) still in force: an undo withdraws the latest one in force."""
-    kept: list[Decision] = []
-    for decision in history:
-        if decision.action == "undo":
-            kept.pop()
-        else:
-            kept.append(decision)
-    return kept
-
-
-def unit_histories(session: Session, unit_ids) -> dict[int, list[Decision]]:
-    """Each unit's decision log, oldest first (units without decisions left out)."""
-    rows = session.scalars(select(Decision).where(Decision.unit_id.in_(unit_ids)).order_by(Decision.version))
-    histories: dict[int, list[Decision]] = defaultdict(list)
-    for decision in rows:
-        histories[decision.unit_id].append(decision)
-    return histories
-
-
-def latest_decisions(session: Session, unit_ids: list[int]) -> dict[int, Decision]:
-    """Each unit's decision in force, the one its status and code come from (units with none left out)."""
-    if not unit_ids:
-        return {}
-    return {unit_id: kept[-1] for unit_id, history in unit_histories(session, unit_ids).items()
-            if (kept := standing(history))}
 
 
 def unit_out(unit: Unit, decision: Decision | None, codebook: Codebook, cls=UnitOut, **extra) -> UnitOut:
