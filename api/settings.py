@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from autocoder.embed import CACHE_TEXTS
-from autocoder.pipeline import DEFAULT_MODEL
+from autocoder import DEFAULT_MODEL
 
 DEFAULT_MAX_UPLOAD = 20 * 1024 * 1024
 ENVIRONMENT = {

@@ -5,8 +5,12 @@ the library does not load the encoder's dependencies.
 """
 
 from importlib import import_module
+from pathlib import Path
 
-__all__ = ["Pipeline"]
+__all__ = ["DEFAULT_MODEL", "Pipeline"]
+
+DEFAULT_MODEL = Path(__file__).resolve().parent / "model"
+"""The bundled model: shipped inside the package, so an installed wheel codes without the checkout."""
 
 
 def __getattr__(name: str):

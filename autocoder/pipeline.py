@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
+from . import DEFAULT_MODEL
 from .classify import CodebookClassifier, with_context
 from .codebook import Codebook
 from .embed import Encoder
@@ -16,8 +17,6 @@ from .readers import read_document
 from .segment import UNITIZER_FILE, Segmenter
 from .types import Document, Suggestion, Unit
 
-DEFAULT_MODEL = Path(__file__).resolve().parent / "model"
-"""The bundled model: shipped inside the package, so an installed wheel codes without the checkout."""
 
 
 class Pipeline:
