@@ -58,7 +58,10 @@ def segment(files: Annotated[Optional[list[Path]], typer.Argument(help="Reports:
                                                                    "source_file paths are relative to (default: the "
                                                                    "gold file's nearest ancestor holding them).")] = None,
             json_out: Annotated[Optional[Path], typer.Option("--json", help="With --evaluate: write the figures "
-                                                                            "here too.")] = None) -> None:
+                                                                            "here too.")] = None,
+            model: Annotated[Optional[Path], typer.Option("--model", "-m", help=(
+                "With --evaluate: also code the segmenter's and each annotator's units with this model and compare "
+                "the kappa with the corpus's human codes of the same documents."))] = None) -> None:
     """Split documents into units of meaning with offsets and sections, or score the segmenter against a gold."""
     from .errors import InputError
     from .readers import read_document
@@ -66,7 +69,7 @@ def segment(files: Annotated[Optional[list[Path]], typer.Argument(help="Reports:
 
     segmenter = Segmenter.load()
     if evaluate:
-        _evaluate_segmenter(segmenter, evaluate, split, sections, documents, json_out)
+        _evaluate_segmenter(segmenter, evaluate, split, sections, documents, json_out, model)
         return
     if sections and not files:
         from .segment_evaluation import evaluate_sections, render_sections, write_json
@@ -96,14 +99,26 @@ def _warn(document, units) -> None:
 
 
 def _evaluate_segmenter(segmenter, gold: list[Path], split: str | None, sections: Path | None,
-                        documents: Path | None, json_out: Path | None) -> None:
+                        documents: Path | None, json_out: Path | None, model: Path | None) -> None:
     from .errors import InputError
-    from .segment_evaluation import evaluate_segmentation, render_segmentation, write_json
+    from .segment_evaluation import Coding, evaluate_segmentation, render_segmentation, write_json
 
     names = {path.stem: path for path in gold}
     if len(names) < len(gold):
         raise InputError("gold files need different names: each file's name (without .jsonl) names its annotator")
-    results = evaluate_segmentation(names, segmenter, split=split, sections_path=sections, documents_root=documents)
+    coding = None
+    if model is not None:
+        from .corpus import SPLITS, load_split
+        from .pipeline import Pipeline
+
+        human: dict[str, list[tuple[int, int, str]]] = {}
+        for name in SPLITS:
+            for r in load_split(name):
+                if r.get("category") and r.get("start") is not None:
+                    human.setdefault(r["doc"], []).append((r["start"], r["end"], r["category"]))
+        coding = Coding(Pipeline.load(model, segmenter=segmenter), human)
+    results = evaluate_segmentation(names, segmenter, split=split, sections_path=sections, documents_root=documents,
+                                    coding=coding)
     typer.echo(render_segmentation(results), nl=False)
     if json_out:
         write_json(results, json_out)

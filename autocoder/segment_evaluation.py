@@ -145,8 +145,9 @@ def section_figures(units: Iterable[Unit], positions: Mapping[str, list[tuple[in
 
 def evaluate_segmentation(gold_paths: Mapping[str, Path], segmenter: Segmenter, split: str | None = None,
                           sections_path: Path | None = None, documents_root: Path | None = None,
-                          threshold: float = MATCH_IOU) -> dict:
-    """Agreement figures per style and for all styles together, over the gold documents of `split` (None: all)."""
+                          threshold: float = MATCH_IOU, coding: "Coding | None" = None) -> dict:
+    """Agreement figures per style and for all styles together, over the gold documents of `split` (None: all);
+    with `coding`, what the segmenter's units cost the coding (`coding_cost`)."""
     gold = {name: read_gold(path) for name, path in gold_paths.items()}
     for name, units in gold.items():
         if not units:
@@ -177,8 +178,52 @@ def evaluate_segmentation(gold_paths: Mapping[str, Path], segmenter: Segmenter, 
         entry = {"documents": len(docs), "pairs": [p.to_dict() for p in pairs]}
         if positions:
             entry["sections"] = section_figures((u for d in sorted(docs) for u in segmented[d]), positions)
+        if coding is not None:
+            entry["coding"] = coding_cost(coding, sorted(docs), segmented, gold)
         results["styles"][style] = entry
     return results
+
+
+@dataclass(frozen=True)
+class Coding:
+    """A model to code units with, and the human codes of the documents: (start, end, code) per document."""
+
+    pipeline: object
+    human: Mapping[str, list[tuple[int, int, str]]]
+
+
+def _most_overlapping(start: int, end: int, spans: Iterable[tuple[int, int, object]]):
+    best = max(spans, key=lambda s: min(end, s[1]) - max(start, s[0]), default=None)
+    return best if best is not None and min(end, best[1]) - max(start, best[0]) > 0 else None
+
+
+def coding_cost(coding: Coding, docs: list[str], segmented: Mapping[str, list[Unit]],
+                gold: Mapping[str, list[GoldUnit]]) -> dict:
+    """Category kappa of the model with the human codes when it codes the segmenter's units and when it codes each
+    annotator's units of the same documents. Every unit takes the human code of the coded unit overlapping it most
+    (NONE where none does) and the section of the segmenter's unit overlapping it most; documents without human
+    codes are left out. `loss`: the annotators' mean kappa less the segmenter's."""
+    from .agreement import agreement
+    from .types import NONE_CODE
+
+    coded = [d for d in docs if d in coding.human]
+    sets = {SEGMENTER: [u for d in coded for u in segmented[d]]}
+    for name, units in gold.items():
+        sets[name] = []
+        for unit in (u for u in units if u.doc in coding.human and u.doc in coded):
+            own = _most_overlapping(unit.start, unit.end, ((v.start, v.end, v) for v in segmented[unit.doc]))
+            sets[name].append(Unit(unit.doc, unit.start, unit.end, unit.text, own[2].section if own else None))
+    figures = {"documents": len(coded)}
+    for name, units in sets.items():
+        if not units:
+            return {"documents": 0}
+        human = [(_most_overlapping(u.start, u.end, coding.human[u.doc]) or (0, 0, NONE_CODE))[2] for u in units]
+        model = [s.category or NONE_CODE for s in coding.pipeline.suggest(units)]
+        figures[name] = {"units": len(units),
+                         "kappa": round(agreement(human, model, coding.pipeline.codebook)["category"].kappa, 4)}
+    annotators = [figures[name]["kappa"] for name in gold]
+    figures["loss"] = round(sum(annotators) / len(annotators) - figures[SEGMENTER]["kappa"], 4)
+    return figures
 
 
 def _percent(value: float | None) -> str:
@@ -200,6 +245,16 @@ def render_segmentation(results: dict) -> str:
     sections = {style: e["sections"] for style, e in results["styles"].items() if "sections" in e}
     if sections:
         lines += ["", *_section_table(sections)]
+    coded = {style: e["coding"] for style, e in results["styles"].items() if e.get("coding", {}).get("documents")}
+    if coded:
+        names = [n for n in next(iter(coded.values())) if n not in ("documents", "loss")]
+        lines += ["", "Coding on each set of units (category kappa with the human codes; each unit takes the code of "
+                  "the coded unit it overlaps most):", "",
+                  "| style | documents | " + " | ".join(f"{n} (units)" for n in names) + " | lost on the segmenter's |",
+                  "|---|---|" + "---|" * len(names) + "---|"]
+        for style, f in coded.items():
+            lines.append(f"| {style} | {f['documents']} | " + " | ".join(
+                f"{f[n]['kappa']:.3f} ({f[n]['units']})" for n in names) + f" | {f['loss']:+.3f} |")
     return "\n".join(lines) + "\n"
 
 

@@ -140,3 +140,28 @@ def test_sections_alone_score_heading_detection_on_documents_without_a_gold(gold
         {"heading": "## Nowhere in the report", "section": "strength"}]}) + "\n", encoding="utf-8")
     lost = run("segment", "--sections", missing, check=False)
     assert lost.returncode == 2 and "not found in the document's lines" in lost.stderr
+
+
+def test_coding_cost_compares_the_segmenters_units_with_each_annotators(gold, small_model_dir, segmenter):
+    """The small model codes the units of each side; each unit takes the human code of the coded unit it overlaps
+    most. Annotator a draws the segmenter's units, so the segmenter loses nothing against a."""
+    from pathlib import Path
+
+    from autocoder.pipeline import Pipeline
+    from autocoder.segment_evaluation import Coding, evaluate_segmentation
+
+    text = REPORT
+    human = {"oak": [(text.index(p), text.index(p) + len(p), code) for p, code in (
+        ("The review took place over two days in March.", "NONE"),
+        ("Parents are partners in planning.", "partnership_parents_pupils"),
+        ("The SENDCo knows every pupil well.", "sendco_role"),
+        ("Tracking of interventions is not yet consistent.", "tracking_impact"))]}
+    pipeline = Pipeline.load(small_model_dir, segmenter=segmenter)
+    results = evaluate_segmentation({n: Path(gold) / f"{n}.jsonl" for n in ("annotator_a", "annotator_b")},
+                                    segmenter, coding=Coding(pipeline, human))
+    cost = results["styles"]["all"]["coding"]
+    assert cost["documents"] == 1  # the notes have no human codes
+    assert cost["segmenter"] == cost["annotator_a"] and cost["segmenter"]["units"] == 4
+    assert cost["annotator_b"]["units"] == 3
+    assert cost["loss"] == round((cost["annotator_a"]["kappa"] + cost["annotator_b"]["kappa"]) / 2
+                                 - cost["segmenter"]["kappa"], 4)
