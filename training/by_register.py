@@ -42,7 +42,7 @@ def cell(result: dict, level: str) -> str:
     if level not in result:
         return "-"
     r = result[level]
-    return f"{r['kappa']:.3f} ({r['kappa_ci'][0]:.3f}-{r['kappa_ci'][1]:.3f})"
+    return f"{r['kappa']:.3f} ({r['kappa_ci95'][0]:.3f}-{r['kappa_ci95'][1]:.3f})"
 
 
 def main() -> None:
