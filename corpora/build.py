@@ -75,14 +75,29 @@ def _manifest(style: str) -> dict[str, dict]:
     return {m["file"]: m for m in map(json.loads, filter(str.strip, path.read_text(encoding="utf-8").splitlines()))}
 
 
-def field_manifest(register: str) -> dict[str, dict]:
-    """A field register's documents: file name -> writer, style, setting and headings, from its writers' manifests."""
+def manifests(folder: Path) -> dict[str, dict]:
+    """The documents of a folder as their writers recorded them (`manifest_*.jsonl`): file name -> entry."""
     manifest = {}
-    for path in sorted((FIELD_DIR / register).glob("manifest_*.jsonl")):
+    for path in sorted(folder.glob("manifest_*.jsonl")):
         for line in filter(str.strip, path.read_text(encoding="utf-8").splitlines()):
             entry = json.loads(line)
             manifest[entry["file"]] = entry
     return manifest
+
+
+def field_manifest(register: str) -> dict[str, dict]:
+    """A field register's documents: file name -> writer, style, setting and headings, from its writers' manifests."""
+    return manifests(FIELD_DIR / register)
+
+
+def authored_units(segmenter: Segmenter, path: Path, doc: str, source_file: str, headings: list[dict],
+                   **fields) -> list[dict]:
+    """A document's units, each in the section its author meant the heading above it to open, with `fields`."""
+    document = read_document(path)
+    sections = heading_sections(document, headings)
+    return [{"doc": doc, "source_file": source_file, "start": unit.start, "end": unit.end, "text": unit.text,
+             "section": section_at(sections, unit.start), **fields, "id": f"{doc}:{unit.start}-{unit.end}"}
+            for unit in segmenter.segment(document)]
 
 
 def field_units() -> list[dict]:
@@ -92,16 +107,10 @@ def field_units() -> list[dict]:
         manifest = field_manifest(register)
         for path in sorted((FIELD_DIR / register).glob(f"{register}_*.md")):
             entry = manifest[path.name]
-            document = read_document(path)
-            sections = heading_sections(document, entry["headings"])
-            doc = f"field/{register}/{path.stem}"
-            for unit in segmenter.segment(document):
-                records.append({"doc": doc, "source_file": f"documents/field/{register}/{path.name}",
-                                "start": unit.start, "end": unit.end, "text": unit.text,
-                                "section": section_at(sections, unit.start), "style": entry["style"],
-                                "register": register, "writer": entry["writer"], "setting": entry["setting"],
-                                "synthetic": True, "split": field_split(path.stem),
-                                "id": f"{doc}:{unit.start}-{unit.end}"})
+            records += authored_units(segmenter, path, f"field/{register}/{path.stem}",
+                                      f"documents/field/{register}/{path.name}", entry["headings"],
+                                      style=entry["style"], register=register, writer=entry["writer"],
+                                      setting=entry["setting"], synthetic=True, split=field_split(path.stem))
     return records
 
 
@@ -111,15 +120,10 @@ def register_units() -> list[dict]:
     for style in REGISTER_STYLES:
         manifest = _manifest(style)
         for path in sorted((REGISTERS_DIR / style).glob(f"{style}_*.md")):
-            document = read_document(path)
-            sections = heading_sections(document, manifest[path.name]["headings"])
-            for unit in segmenter.segment(document):
-                doc = f"registers/{style}/{path.stem}"
-                records.append({"doc": doc, "source_file": f"documents/registers/{style}/{path.name}",
-                                "start": unit.start, "end": unit.end, "text": unit.text,
-                                "section": section_at(sections, unit.start), "style": style,
-                                "setting": manifest[path.name]["setting"], "synthetic": True,
-                                "split": register_split(style, path.stem), "id": f"{doc}:{unit.start}-{unit.end}"})
+            records += authored_units(segmenter, path, f"registers/{style}/{path.stem}",
+                                      f"documents/registers/{style}/{path.name}", manifest[path.name]["headings"],
+                                      style=style, setting=manifest[path.name]["setting"], synthetic=True,
+                                      split=register_split(style, path.stem))
     return records
 
 
@@ -315,12 +319,7 @@ BLIND_DIR = UNITIZING_DIR / "blind"
 
 
 def _blind_manifest() -> dict[str, dict]:
-    manifest = {}
-    for path in sorted((BLIND_DIR / "documents").glob("manifest_*.jsonl")):
-        for line in filter(str.strip, path.read_text(encoding="utf-8").splitlines()):
-            entry = json.loads(line)
-            manifest[entry["file"]] = entry
-    return manifest
+    return manifests(BLIND_DIR / "documents")
 
 
 def gold_units(unitizer: str, raw_dir: Path = UNITIZING_DIR / "raw") -> list[dict]:
