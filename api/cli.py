@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ctypes
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -35,11 +36,25 @@ WORKER_ENVIRONMENT = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_
 """A worker `serve` starts computes on one thread, so a core is always free for the requests."""
 
 
+PR_SET_PDEATHSIG = 1
+"""Linux's prctl option: the signal a process gets when its parent dies."""
+
+
+def _die_with_parent() -> None:
+    """In the worker, before it runs: a server killed outright (SIGKILL, a crash) takes its workers with it, and
+    their jobs are taken again when their leases run out, rather than finished by orphans."""
+    try:
+        ctypes.CDLL("libc.so.6").prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):  # not Linux: the worker notices between jobs (--parent)
+        pass
+
+
 def start_workers(count: int) -> list[subprocess.Popen]:
     """`autocoder worker` processes beside this server (same environment, so the same database), each stopping
     when this process is gone."""
     command = [sys.executable, "-c", "from autocoder.cli import main; main()", "worker", "--parent", str(os.getpid())]
-    return [subprocess.Popen(command, env={**os.environ, **WORKER_ENVIRONMENT}) for _ in range(count)]
+    return [subprocess.Popen(command, env={**os.environ, **WORKER_ENVIRONMENT}, preexec_fn=_die_with_parent)
+            for _ in range(count)]
 
 
 def stop_workers(workers: list[subprocess.Popen]) -> None:
