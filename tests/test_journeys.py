@@ -59,7 +59,7 @@ def misaligned(path, out):
 
 def test_train_and_evaluate_on_an_nvivo_project_with_selections_that_are_not_units(exports, tmp_path):
     data, (merged, cut, heading) = misaligned(exports["category"], tmp_path / "our_project.qdpx")
-    alignment = align(read_project_file(data, load_codebook(data)), Segmenter())
+    alignment = align(read_project_file(data, load_codebook(data)), Segmenter.load())  # as the command line cuts
     mapped = {(u.doc, u.start, u.end) for u in (*alignment.by_overlap, *alignment.outweighed)}
     assert {merged, cut} <= mapped and [(u.doc, u.start, u.end) for u in alignment.unmatched] == [heading]
     trained = run("train", "--data", data, "--folds", "2", "-o", tmp_path / "model")
@@ -81,7 +81,7 @@ def test_agreement_of_two_coders_projects_per_unit_and_per_code_over_characters(
     assert "character level, per code (as NVivo's coding comparison" in result.stdout
     saved = json.loads((tmp_path / "agreement.json").read_text())
     # Both coders' selections land on the segmenter's units of the same documents, compared unit by unit...
-    first, second = (align(read_project_file(exports[c], book), Segmenter()) for c in ("annotator_1", "annotator_2"))
+    first, second = (align(read_project_file(exports[c], book), Segmenter.load()) for c in ("annotator_1", "annotator_2"))
     direct = agreement(first.codes, second.codes, book)
     assert saved["category"]["n"] == len(first.units) == len(second.units)
     assert saved["category"]["kappa"] == pytest.approx(direct["category"].kappa)
