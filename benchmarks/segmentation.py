@@ -71,16 +71,19 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         folder = args.documents or make_archive(Path(tmp) / "archive", args.reports)
         documents = [read_document(p, doc_id=p.relative_to(folder).as_posix()) for p in find_reports(folder)]
-        current = units_per_second(Segmenter(), documents, args.repeats)
+        current = units_per_second(Segmenter.load(), documents, args.repeats)
+        rules = units_per_second(Segmenter(), documents, args.repeats)
         baseline = units_per_second(baseline_segmenter(args.baseline, Path(tmp)), documents, args.repeats)
     result = {"machine": start, "load_average_at_end": machine()["load_average"],
               "documents": len(documents), "source": str(args.documents or f"generated archive of {args.reports}"),
-              "segmenter": current, "baseline": {"revision": args.baseline, **baseline},
+              "segmenter": current, "clause_rules": rules, "baseline": {"revision": args.baseline, **baseline},
               "speed_up": round(current["units_per_second"] / baseline["units_per_second"], 2)}
     markdown = (f"Segmentation of {len(documents)} documents ({result['source']}), one process:\n\n"
                 f"| segmenter | units | units/s (median of {args.repeats}) |\n|---|---|---|\n"
-                f"| rules + tagger on candidate sentences (this one) | {current['units']} | "
+                f"| learned cuts + tagger on candidate sentences (the bundled unitizer) | {current['units']} | "
                 f"**{current['units_per_second']}** |\n"
+                f"| clause rules + tagger on candidate sentences (`Segmenter()`) | {rules['units']} | "
+                f"{rules['units_per_second']} |\n"
                 f"| spaCy parser on every block (at {args.baseline}) | {baseline['units']} | "
                 f"{baseline['units_per_second']} |\n\n"
                 f"Speed-up {result['speed_up']}x. Machine: {start['cpus']} cores, load average {start['load_average']} "
