@@ -173,6 +173,7 @@ class CodebookClassifier(ClassifierMixin, BaseEstimator):
             inputs += book_texts
             labels += book_labels
             weights += [self.codebook_weight] * len(book_texts)
+        self.version_ = None  # new weights, a new name
         self.encoder_ = self._fine_tuned_encoder(inputs, labels, weights) if self.fine_tune_epochs > 0 else None
         self.model_ = self._head().fit(self.features(inputs), labels, sample_weight=np.asarray(weights))
         self.classes_ = self.model_.classes_
@@ -211,9 +212,12 @@ class CodebookClassifier(ClassifierMixin, BaseEstimator):
 
     @property
     def version(self) -> str:
-        """A name for these exact weights: suggestions record it."""
-        digest = hashlib.sha256(b"".join(array.tobytes() for array in self._weights().values())).hexdigest()
-        return f"{self._codebook().id}-lr-{digest[:12]}"
+        """A name for these exact weights: suggestions record it. Hashed once per fit or load: every call to
+        `suggest` names it, and hashing the weights each time took a sixth of a batch run."""
+        if getattr(self, "version_", None) is None:
+            digest = hashlib.sha256(b"".join(array.tobytes() for array in self._weights().values())).hexdigest()
+            self.version_ = f"{self._codebook().id}-lr-{digest[:12]}"
+        return self.version_
 
     def _weights(self) -> dict[str, np.ndarray]:
         weights = {"coef": self.model_.coef_, "intercept": self.model_.intercept_}
