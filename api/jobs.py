@@ -13,6 +13,7 @@ import logging
 import os
 import socket
 import threading
+import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
@@ -140,13 +141,12 @@ def run_queued(sessions: sessionmaker[Session], runners: dict[str, Runner], leas
     return done
 
 
-def work(sessions: sessionmaker[Session], runners: dict[str, Runner], lease: timedelta, parent: int | None = None,
-         stop: threading.Event | None = None) -> None:
+def work(sessions: sessionmaker[Session], runners: dict[str, Runner], lease: timedelta,
+         parent: int | None = None) -> None:
     """Take jobs until stopped (or, for the worker `serve` starts, until its server process is gone)."""
-    stop = stop or threading.Event()
     worker = worker_name()
     log.info("worker started", extra={"worker": worker})
-    while not stop.is_set():
+    while True:
         if parent is not None and os.getppid() != parent:
             log.info("the server that started this worker is gone: stopping")
             return
@@ -156,7 +156,7 @@ def work(sessions: sessionmaker[Session], runners: dict[str, Runner], lease: tim
             log.warning("could not take a job", exc_info=True)
             ran = None
         if ran is None:
-            stop.wait(POLL_SECONDS)
+            time.sleep(POLL_SECONDS)
 
 
 def lower_priority() -> None:

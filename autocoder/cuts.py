@@ -12,6 +12,7 @@ vocabulary and weights), never pickled, and travels with a classifier's model di
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,8 +23,9 @@ from .clauses import (ANAPHORS, CONTRASTS, _has_finite_verb, _is_facts, _is_key,
                       _opens_clause, _points_back, _words)
 
 COORDINATING = frozenset({"and", "but", "so", "yet"})
-CUE_WORDS = frozenset({";", *COORDINATING, *CONTRASTS})
-"""A sentence holding none of these never splits: only sentences holding one are tagged."""
+MAY_CUT = re.compile(rf";|,\s*(?:{'|'.join(sorted(COORDINATING))})\b|\b(?:{'|'.join(sorted(CONTRASTS))})\b",
+                     re.IGNORECASE)
+"""A sentence this pattern does not find in has no candidate cut: only sentences it finds in are tagged."""
 FORMAT = 1
 
 

@@ -13,6 +13,7 @@ from .errors import InputError
 from .readers import check_text, decode_text
 from .types import NONE_CODE, Document, Unit
 
+
 def load_codebook(path: str | Path | None = None) -> Codebook:
     """Read a codebook: JSON in the library's form, a REFI-QDA codebook (.qdc) or the codebook of a REFI-QDA
     project (.qdpx); the paper's codebook when no path is given."""

@@ -18,7 +18,6 @@ from .segment import UNITIZER_FILE, Segmenter
 from .types import Document, Suggestion, Unit
 
 
-
 class Pipeline:
     def __init__(self, model: CodebookClassifier | None = None, segmenter: Segmenter | None = None):
         """`model` None: a pipeline that only segments (a project with no model yet)."""

@@ -17,7 +17,7 @@ from itertools import islice
 from pathlib import Path
 
 from .clauses import ClauseRules, clause_cuts, cues
-from .cuts import CutModel
+from .cuts import MAY_CUT, CutModel
 from .languages import script
 from .sections import BULLET, Heading, classify_heading, is_lead_in, is_signature, known_heading, looks_like_title
 from .types import Document, Unit
@@ -191,7 +191,7 @@ class Segmenter:
     def _may_split(self) -> re.Pattern | None:
         """Sentences the cuts are looked for in: those holding a word a cut can be made at."""
         if self.cut_model is not None:
-            return re.compile(r";|,\s*(?:and|but|so|yet)\b|\b(?:while|whilst|whereas|although|though)\b", re.IGNORECASE)
+            return MAY_CUT
         split_words = cues(self.config.clauses)
         return re.compile("|".join(rf"\b{w}\b" if w.isalpha() else re.escape(w) for w in sorted(split_words)),
                           re.IGNORECASE) if split_words else None

@@ -207,10 +207,11 @@ def coding_cost(coding: Coding, docs: list[str], segmented: Mapping[str, list[Un
     from .types import NONE_CODE
 
     coded = [d for d in docs if d in coding.human]
+    kept = set(coded)
     sets = {SEGMENTER: [u for d in coded for u in segmented[d]]}
     for name, units in gold.items():
         sets[name] = []
-        for unit in (u for u in units if u.doc in coding.human and u.doc in coded):
+        for unit in (u for u in units if u.doc in kept):
             own = _most_overlapping(unit.start, unit.end, ((v.start, v.end, v) for v in segmented[unit.doc]))
             sets[name].append(Unit(unit.doc, unit.start, unit.end, unit.text, own[2].section if own else None))
     figures = {"documents": len(coded)}

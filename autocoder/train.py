@@ -244,8 +244,8 @@ def train_and_evaluate(model: CodebookClassifier, codebook: Codebook, folds: int
                        held_out: dict[str, CodedSet] | None = None, calibrate_on_real: bool = False) -> dict:
     """Cross-validate on the training split (folds grouped by writer or document), fit the temperature and the
     abstention threshold on the out-of-fold probabilities (with `calibrate_on_real`, of the units written by
-    people, when there are `MIN_REAL_FOR_CALIBRATION` of them), fit on all of it, score held-out splits. The one way a model is trained: `autocoder train`, the
-    experiment harness and the service's retraining all call it. With fewer than two coded units there is nothing
+    people, when there are `MIN_REAL_FOR_CALIBRATION` of them), fit on all of it, score held-out splits. The one
+    way a model is trained: `autocoder train`, the experiment harness and the service's retraining all call it. With fewer than two coded units there is nothing
     to cross-validate: the model learns the codebook's text (and that unit) at temperature 1 and threshold 0."""
     train = (train if train is not None else CodedSet.from_split("train")).category_coded()
     if held_out is None:

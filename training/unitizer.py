@@ -16,7 +16,9 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
+import shutil
 import statistics
+import tempfile
 from collections import defaultdict
 from pathlib import Path
 
@@ -78,7 +80,7 @@ def main() -> None:
     examples = {lexical: examples_by_document(annotators, lexical) for lexical in GRID["lexical"]}
     documents = sorted(examples[True])
     folds = [documents[k::FOLDS] for k in range(FOLDS)]
-    scratch = args.results / "unitizer_cv"
+    scratch = Path(tempfile.mkdtemp(prefix="unitizer-cv-"))  # each fold's gold, cut down to its held documents
     grid = []
     for lexical, C, threshold in itertools.product(GRID["lexical"], GRID["C"], GRID["threshold"]):
         scores = []
@@ -90,6 +92,7 @@ def main() -> None:
                                                             documents_root=CORPORA_DIR)))
         grid.append({"lexical": lexical, "C": C, "threshold": threshold, "cv_score": round(statistics.mean(scores), 4)})
         print(grid[-1], flush=True)
+    shutil.rmtree(scratch)
     best = max(grid, key=lambda g: g["cv_score"])
     model = CutModel.fit([e for d in documents for e in examples[best["lexical"]][d]], C=best["C"],
                          threshold=best["threshold"], lexical=best["lexical"])
