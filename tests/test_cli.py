@@ -135,3 +135,15 @@ def test_malformed_units_file_names_the_line(tmp_path, small_model_dir):
     (tmp_path / "in.jsonl").write_text('{"id": 1, "text": "Fine unit here."}\n{"id": 2}\n')
     result = run("code-units", tmp_path / "in.jsonl", "--model", small_model_dir, check=False)
     assert result.returncode == 2 and "in.jsonl:2: missing field 'text'" in result.stderr
+
+
+@pytest.mark.parametrize("offsets, message", [
+    ('"start": "x", "end": 10', "in.jsonl:1: 'start' and 'end' must be whole numbers"),
+    ('"start": -1, "end": 10', "in.jsonl:1: 'start' and 'end' must be from 0 to"),
+])
+def test_bad_offsets_of_pre_segmented_units_name_the_line(tmp_path, small_model_dir, offsets, message):
+    (tmp_path / "in.jsonl").write_text('{"id": 1, "doc": "d", ' + offsets + ', "text": "Fine unit here."}\n')
+    result = run("code-units", tmp_path / "in.jsonl", "-o", tmp_path / "out.jsonl", "--model", small_model_dir,
+                 check=False)
+    assert result.returncode == 2 and message in result.stderr and "Traceback" not in result.stderr
+    assert not (tmp_path / "out.jsonl").exists()
